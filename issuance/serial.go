@@ -1,6 +1,7 @@
 package issuance
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +12,11 @@ import (
 // §7.1) and, with the top bit cleared, never more than 16 octets — inside RFC 5280's 20.
 const serialBytes = 16
 
-// NewSerial returns a positive random serial from r.
+// NewSerial returns a positive random serial from r (nil: crypto/rand).
 func NewSerial(r io.Reader) (*big.Int, error) {
+	if r == nil {
+		r = rand.Reader
+	}
 	b := make([]byte, serialBytes)
 	for range 4 {
 		if _, err := io.ReadFull(r, b); err != nil {

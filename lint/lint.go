@@ -43,11 +43,19 @@ var PrivateCAExemptions = []string{
 	"w_sub_ca_aia_does_not_contain_issuing_ca_url",
 	"e_sub_ca_aia_missing",
 	"e_sub_ca_crl_distribution_points_missing",
+	"e_missing_crl_distrib_point",
 	// Certificate policies identify a publicly-audited CP/CPS; a private CA has no such document.
 	"e_sub_cert_certificate_policies_missing",
 	"e_sub_ca_certificate_policies_missing",
 	"e_invalid_ca_certificate_policies",
 	"e_sub_cert_cert_policy_empty",
+	// Subject identity rules of organisation-validated certificates (BR §7.1.2.7.4, §7.1.4.2):
+	// a private CA signs the subject its users' CSRs carry (openssl writes /CN=x/O=y in that
+	// order) and performs no OV identity validation for which C, ST and L would be evidence.
+	"e_sub_cert_country_name_must_appear",
+	"e_sub_cert_locality_name_must_appear",
+	"e_sub_cert_province_must_appear",
+	"e_invalid_subject_rdn_order",
 	// A private CA serves an organisation, not a jurisdiction; `anchor ca init` sets O but has no
 	// country to assert.
 	"e_ca_country_name_missing",

@@ -24,7 +24,6 @@ func TestExemptionsNameRealLints(t *testing.T) {
 	}
 }
 
-
 func TestReportRejectsGarbage(t *testing.T) {
 	t.Parallel()
 	l, err := lint.New(lint.Options{})
