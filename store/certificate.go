@@ -93,3 +93,17 @@ type Inventory interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// More sentinel errors, added with the SQL backends.
+var (
+	// ErrInvalid wraps a rejected argument (a serial that is not positive, a missing issuer key
+	// id, text PostgreSQL cannot store); the message says which.
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrAlreadyIssued: RecordIssued for a serial that already has a different DER recorded.
+	// Recording the same DER again succeeds, so a caller may retry after an ambiguous error.
+	ErrAlreadyIssued = errors.New("store: certificate already recorded with a different DER")
+	// ErrBadCursor: Filter.After is not a cursor returned by List.
+	ErrBadCursor = errors.New("store: invalid list cursor")
+	// ErrClosed: the DB was closed.
+	ErrClosed = errors.New("store: closed")
+)

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anchorpki/anchor/internal/testkit"
+)
+
+func TestSQLite(t *testing.T) {
+	t.Parallel()
+	runConformance(t, freshSQLite)
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	testkit.PostgresDSN(t) // skip (locally) or fail (CI) before any subtest starts
+	runConformance(t, func(t *testing.T) string { return freshPostgres(t) })
+}
+
+func TestOpenSQLitePaths(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		dsn     string
+		wantErr error  // nil: opens
+		wantMsg string // in the error text
+		created string // file that must exist after a successful Open
+	}{
+		{"plain path", filepath.Join(dir, "a.db"), nil, "", filepath.Join(dir, "a.db")},
+		{"sqlite: prefix", "sqlite:" + filepath.Join(dir, "b.db"), nil, "", filepath.Join(dir, "b.db")},
+		{"file: prefix", "file:" + filepath.Join(dir, "c.db"), nil, "", filepath.Join(dir, "c.db")},
+		{"percent is not URI-decoded", filepath.Join(dir, "d%41.db"), nil, "", filepath.Join(dir, "d%41.db")},
+		{"missing directory", filepath.Join(dir, "nope", "x.db"), fs.ErrNotExist, "nope", ""},
+		{"parent is a file", filepath.Join(file, "x.db"), fs.ErrInvalid, "not a directory", ""},
+		{"empty", "", ErrInvalid, "empty", ""},
+		{"memory", ":memory:", ErrInvalid, "not durable", ""},
+		{"query string", filepath.Join(dir, "e.db") + "?_pragma=synchronous(OFF)", ErrInvalid, "not allowed", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := Open(context.Background(), tc.dsn, Options{})
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Open(%q): %v", tc.dsn, err)
+				}
+				defer db.Close()
+				if db.Backend() != BackendSQLite {
+					t.Errorf("Backend() = %q", db.Backend())
+				}
+				if _, err := os.Stat(tc.created); err != nil {
+					t.Errorf("database file: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("Open(%q) = %v; want %v mentioning %q", tc.dsn, err, tc.wantErr, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestSQLitePragmas checks the durability settings on a pooled connection, not just the first.
+func TestSQLitePragmas(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, freshSQLite(t))
+	ctx := context.Background()
+	for _, p := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"}, {"synchronous", "2"}, {"foreign_keys", "1"}, {"busy_timeout", "10000"},
+	} {
+		var got string
+		if err := db.sql.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != p.want {
+			t.Errorf("PRAGMA %s = %s, want %s", p.pragma, got, p.want)
+		}
+	}
+}
+
+func TestOpenPostgresDown(t *testing.T) {
+	t.Parallel()
+	addr := closedPort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	db, err := Open(ctx, "postgres://postgres@"+addr+"/test?sslmode=disable", Options{})
+	if err == nil {
+		db.Close()
+		t.Fatal("Open on a closed port succeeded")
+	}
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("Open on a closed port = %v; want ErrUnavailable with the cause", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Open on a closed port took %v", d)
+	}
+	if _, err := Open(ctx, "postgres://postgres@127.0.0.1:bad/x", Options{}); err == nil || errors.Is(err, ErrUnavailable) {
+		t.Errorf("Open with a malformed DSN = %v, want a parse error", err)
+	}
+}
+
+// TestPostgresGoesDown runs through a loopback relay that is then cut: every call fails with
+// ErrUnavailable, promptly, and nothing is half-written.
+func TestPostgresGoesDown(t *testing.T) {
+	t.Parallel()
+	dsn := freshPostgres(t)
+	u, _ := url.Parse(dsn)
+	p := startProxy(t, u.Host)
+	direct := u.Host
+	u.Host = p.Addr()
+	db := openDB(t, u.String())
+	if db.Backend() != BackendPostgres {
+		t.Errorf("Backend() = %q", db.Backend())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	issue(t, db, cert(issuerA, 1))
+	p.Stop()
+
+	start := time.Now()
+	calls := map[string]error{
+		"Ping":          db.Ping(ctx),
+		"Reserve":       db.Reserve(ctx, cert(issuerA, 2)),
+		"RecordIssued":  db.RecordIssued(ctx, issuerA, big.NewInt(1), []byte("x")),
+		"Get":           func() error { _, err := db.Get(ctx, issuerA, big.NewInt(1)); return err }(),
+		"List":          func() error { _, _, err := db.List(ctx, Filter{}); return err }(),
+		"Revoke":        db.Revoke(ctx, issuerA, big.NewInt(1), 1, testNow),
+		"Revoked":       db.Revoked(ctx, issuerA, testNow, func(Revocation) error { return nil }),
+		"NextCRLNumber": func() error { _, err := db.NextCRLNumber(ctx, issuerA); return err }(),
+	}
+	for name, err := range calls {
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s with the database down = %v, want ErrUnavailable", name, err)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("failing calls took %v", d)
+	}
+
+	// The database comes back: the same handle recovers, without a reopen.
+	p.Restart(t)
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping after the database came back: %v", err)
+	}
+	issue(t, db, cert(issuerA, 3))
+
+	u.Host = direct
+	check := openDB(t, u.String())
+	got, err := check.Get(ctx, issuerA, big.NewInt(1))
+	if err != nil || got.Status != StatusValid {
+		t.Errorf("row written before the outage: %v, %v", got.Status, err)
+	}
+	if _, err := check.Get(ctx, issuerA, big.NewInt(2)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("reservation refused during the outage: Get = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPostgresConnectTimeout(t *testing.T) {
+	t.Parallel()
+	// A default bounds connecting when the DSN sets none; the DSN's own value wins.
+	for dsn, want := range map[string]time.Duration{
+		"postgres://u@127.0.0.1:1/db":                     defaultConnectTimeout,
+		"postgresql://u@127.0.0.1:1/db?connect_timeout=2": 2 * time.Second,
+	} {
+		cfg, err := postgresConfig(dsn)
+		if err != nil || cfg.ConnectTimeout != want {
+			t.Errorf("postgresConfig(%q) = %v, %v; want connect timeout %v", dsn, cfg, err, want)
+		}
+	}
+
+	// A server that accepts and never answers: Open gives up after connect_timeout.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	_, err = Open(context.Background(), "postgres://u@"+l.Addr().String()+"/db?sslmode=disable&connect_timeout=1", Options{})
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Open against a silent server = %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Open against a silent server took %v, want about 1s", d)
+	}
+}
