@@ -345,19 +345,24 @@ func testCanceledContext(t *testing.T, dsn string) {
 	assertCount(t, db, Filter{}, 0)
 }
 
-// testCanceledWhileQueued holds the writer inside a batch, queues a Reserve behind it and
-// cancels it: the caller returns at once and the abandoned write is never applied.
+// testCanceledWhileQueued holds every writer inside a batch, queues a Reserve behind them
+// and cancels it: the caller returns at once and the abandoned write is never applied.
 func testCanceledWhileQueued(t *testing.T, dsn string) {
 	db := openDB(t, dsn)
-	inBatch, release := make(chan struct{}), make(chan struct{})
-	blocker := &writeOp{apply: func(context.Context, *batchTx) (error, error) {
-		close(inBatch)
-		<-release
-		return nil, nil
-	}}
-	blocked := make(chan error, 1)
-	go func() { blocked <- db.w.submit(context.Background(), blocker) }()
-	<-inBatch
+	release := make(chan struct{})
+	blocked := make(chan error, db.w.n)
+	for range db.w.n {
+		// One at a time, each held by a writer before the next is queued, so every writer
+		// ends up holding one.
+		inBatch := make(chan struct{})
+		blocker := &writeOp{apply: func(context.Context, *batchTx) (error, error) {
+			close(inBatch)
+			<-release
+			return nil, nil
+		}}
+		go func() { blocked <- db.w.submit(context.Background(), blocker) }()
+		<-inBatch
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -373,8 +378,10 @@ func testCanceledWhileQueued(t *testing.T, dsn string) {
 		t.Error("Reserve canceled while queued did not return while the writer was busy")
 	}
 	close(release)
-	if err := <-blocked; err != nil {
-		t.Fatal(err)
+	for range db.w.n {
+		if err := <-blocked; err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := db.Reserve(context.Background(), cert(issuerA, 2)); err != nil { // the writer goes on
 		t.Fatal(err)

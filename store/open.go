@@ -23,6 +23,9 @@ type Options struct {
 	Now      func() time.Time // nil: time.Now; stamps CreatedAt when the caller leaves it zero
 	MaxBatch int              // rows per group commit; 0: 256
 	MaxConns int              // connections in the pool; 0: 8
+	// BusyTimeout is how long a SQLite write waits for another process's write lock before
+	// failing with ErrUnavailable; 0: 10s. PostgreSQL ignores it.
+	BusyTimeout time.Duration
 }
 
 const (
@@ -31,11 +34,9 @@ const (
 	// defaultConnectTimeout applies when a PostgreSQL DSN sets no connect_timeout, so a
 	// server that drops packets fails Open in seconds rather than after the kernel's minutes.
 	defaultConnectTimeout = 5 * time.Second
-	// sqliteBusyTimeout is how long a SQLite writer waits for another process's write lock
-	// before the call fails with ErrUnavailable.
-	sqliteBusyTimeout = 10 * time.Second
-	// postgresWriters is how many group-commit transactions run at once on PostgreSQL; it
-	// must stay below MaxConns so reads are not starved.
+	defaultBusyTimeout    = 10 * time.Second
+	// postgresWriters is how many group-commit transactions run at once on PostgreSQL
+	// (fewer when MaxConns is small, so reads always find a connection).
 	postgresWriters = 4
 )
 
@@ -76,6 +77,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	if o.MaxConns <= 0 {
 		o.MaxConns = defaultMaxConns
 	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = defaultBusyTimeout
+	}
 	var (
 		sdb     *sql.DB
 		backend string
@@ -86,7 +90,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		sdb, err = openPostgres(dsn)
 	} else {
 		backend = BackendSQLite
-		sdb, err = openSQLite(dsn)
+		sdb, err = openSQLite(dsn, o.BusyTimeout)
 	}
 	if err != nil {
 		return nil, err
@@ -105,7 +109,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	}
 	writers := 1
 	if backend == BackendPostgres {
-		writers = postgresWriters
+		writers = max(1, min(postgresWriters, o.MaxConns-1)) // leave a connection for reads
 	}
 	db.w = newWriter(db, o.MaxBatch, writers)
 	db.log.LogAttrs(ctx, slog.LevelInfo, "store: opened", slog.String("backend", backend))
@@ -132,7 +136,7 @@ func postgresConfig(dsn string) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
-func openSQLite(dsn string) (*sql.DB, error) {
+func openSQLite(dsn string, busyTimeout time.Duration) (*sql.DB, error) {
 	path := dsn
 	for _, p := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
 		if strings.HasPrefix(path, p) {
@@ -160,7 +164,7 @@ func openSQLite(dsn string) (*sql.DB, error) {
 	// process wait for the write lock instead of failing at once; _txlock=immediate takes
 	// the write lock at BEGIN, so a transaction never fails half-way on a lock upgrade.
 	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", max(1, busyTimeout.Milliseconds())))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")

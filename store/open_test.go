@@ -207,3 +207,44 @@ func TestPostgresConnectTimeout(t *testing.T) {
 		t.Errorf("Open against a silent server took %v, want about 1s", d)
 	}
 }
+
+// TestSQLiteLocked holds the write lock from another connection, as a second process would:
+// writes wait BusyTimeout, then fail with ErrUnavailable and write nothing; once the lock is
+// released the same handle works again.
+func TestSQLiteLocked(t *testing.T) {
+	t.Parallel()
+	path := freshSQLite(t)
+	ctx := context.Background()
+	db, err := Open(ctx, path, Options{BusyTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	other, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	lock, err := other.sql.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = db.Reserve(ctx, cert(issuerA, 1))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "locked") {
+		t.Errorf("Reserve while another process writes = %v, want ErrUnavailable (database is locked)", err)
+	}
+	if _, err := db.NextCRLNumber(ctx, issuerA); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("NextCRLNumber while another process writes = %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("locked writes took %v, want about 2 × BusyTimeout", d)
+	}
+	if _, err := db.Get(ctx, issuerA, big.NewInt(1)); !errors.Is(err, ErrNotFound) { // WAL: reads go on
+		t.Errorf("Get during the lock = %v, want ErrNotFound", err)
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	issue(t, db, cert(issuerA, 1))
+}

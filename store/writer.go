@@ -40,7 +40,8 @@ type writeOp struct {
 
 type writer struct {
 	db  *DB
-	max int
+	max int // ops per batch
+	n   int // writer goroutines
 
 	mu     sync.Mutex
 	queue  []*writeOp
@@ -57,7 +58,7 @@ type writer struct {
 // PostgreSQL commits concurrent transactions in parallel, and there the cost of a batch is
 // mostly round trips, which several writers overlap.
 func newWriter(db *DB, max, n int) *writer {
-	w := &writer{db: db, max: max, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	w := &writer{db: db, max: max, n: n, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	for range n {
 		w.running.Go(w.run)
 	}
