@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,6 +155,7 @@ func TestPostgresGoesDown(t *testing.T) {
 
 	// The database comes back: the same handle recovers, without a reopen.
 	p.Restart(t)
+	time.Sleep(pgIdlePing + 100*time.Millisecond)
 	if err := db.Ping(ctx); err != nil {
 		t.Fatalf("Ping after the database came back: %v", err)
 	}
@@ -247,4 +249,39 @@ func TestSQLiteLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	issue(t, db, cert(issuerA, 1))
+}
+
+// TestPostgresComesBack fills the pool, restarts the database under it (the relay), and
+// expects no call to fail afterwards: a connection idle longer than pgIdlePing is pinged
+// before reuse, so the dead ones are dropped instead of failing a caller.
+func TestPostgresComesBack(t *testing.T) {
+	t.Parallel()
+	dsn := freshPostgres(t)
+	u, _ := url.Parse(dsn)
+	p := startProxy(t, u.Host)
+	u.Host = p.Addr()
+	db := openDB(t, u.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range defaultMaxConns { // hold every pooled connection at once, so all of them exist
+		wg.Go(func() {
+			if _, err := db.sql.ExecContext(ctx, "SELECT pg_sleep(0.1)"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := db.sql.Stats().Idle; n < defaultMaxConns/2 {
+		t.Fatalf("%d idle connections after warming the pool, want most of %d", n, defaultMaxConns)
+	}
+	p.Stop()
+	p.Restart(t)
+	time.Sleep(pgIdlePing + 100*time.Millisecond)
+	for i := range int64(2 * defaultMaxConns) {
+		if err := db.Ping(ctx); err != nil {
+			t.Fatalf("Ping %d after the restart: %v", i, err)
+		}
+		issue(t, db, cert(issuerA, i+1))
+	}
 }

@@ -29,7 +29,7 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pgConn{c: conn}, nil
+	return &pgConn{c: conn, lastUsed: time.Now()}, nil
 }
 
 func (c *pgConnector) Driver() driver.Driver { return pgDriver{} }
@@ -41,8 +41,18 @@ func (pgDriver) Open(string) (driver.Conn, error) {
 	return nil, errors.New("store: the postgres driver opens connections through its connector only")
 }
 
-// pgConn is one pgx connection seen through database/sql/driver.
-type pgConn struct{ c *pgx.Conn }
+// pgIdlePing: a pooled connection idle longer than this is pinged before reuse. After a
+// server restart or a network cut every idle connection is dead, and without the ping each
+// would fail one caller's statement (after sending it, so database/sql cannot retry). pgxpool
+// uses the same rule and threshold.
+const pgIdlePing = time.Second
+
+// pgConn is one pgx connection seen through database/sql/driver. database/sql never uses a
+// driver connection from two goroutines at once, so lastUsed needs no lock.
+type pgConn struct {
+	c        *pgx.Conn
+	lastUsed time.Time
+}
 
 var (
 	_ driver.ExecerContext     = (*pgConn)(nil)
@@ -76,6 +86,7 @@ func (c *pgConn) BeginTx(ctx context.Context, o driver.TxOptions) (driver.Tx, er
 	if o.ReadOnly {
 		opts.AccessMode = pgx.ReadOnly
 	}
+	c.lastUsed = time.Now()
 	tx, err := c.c.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, badConn(err)
@@ -84,6 +95,7 @@ func (c *pgConn) BeginTx(ctx context.Context, o driver.TxOptions) (driver.Tx, er
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.lastUsed = time.Now()
 	tag, err := c.c.Exec(ctx, query, values(args)...)
 	if err != nil {
 		return nil, badConn(err)
@@ -92,6 +104,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.lastUsed = time.Now()
 	rows, err := c.c.Query(ctx, query, values(args)...)
 	if err != nil {
 		return nil, badConn(err)
@@ -102,10 +115,17 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 func (c *pgConn) Ping(ctx context.Context) error { return badConn(c.c.Ping(ctx)) }
 
 // ResetSession and IsValid keep database/sql from handing out a connection pgx has closed
-// after a network error.
-func (c *pgConn) ResetSession(context.Context) error {
+// after a network error, or one that sat idle and no longer answers; database/sql then
+// discards it and takes another.
+func (c *pgConn) ResetSession(ctx context.Context) error {
 	if c.c.IsClosed() {
 		return driver.ErrBadConn
+	}
+	if time.Since(c.lastUsed) > pgIdlePing {
+		if err := c.c.Ping(ctx); err != nil {
+			return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
+		}
+		c.lastUsed = time.Now()
 	}
 	return nil
 }
