@@ -65,13 +65,7 @@ are subjectAltNames. Files default to NAME.pem and NAME-key.pem ("*" becomes "_w
 			if err != nil {
 				return err
 			}
-			done := progress(e.stderr, "generating "+string(t)+" key")
-			k, err := keys.Generate(t, nil)
-			done()
-			if err != nil {
-				return err
-			}
-			keyPEM, err := marshalKey(k, keyPass)
+			k, keyPEM, err := e.generateKey(t, keyPass)
 			if err != nil {
 				return err
 			}

@@ -50,13 +50,7 @@ Key types: ` + typeList(),
 			if err != nil {
 				return err
 			}
-			done := progress(e.stderr, "generating "+string(t)+" key")
-			k, err := keys.Generate(t, nil)
-			done()
-			if err != nil {
-				return err
-			}
-			pemBytes, err := marshalKey(k, pass)
+			k, pemBytes, err := e.generateKey(t, pass)
 			if err != nil {
 				return err
 			}
@@ -90,6 +84,22 @@ func typeList() string {
 		s += string(t)
 	}
 	return s
+}
+
+// generateKey makes a key of type t, with a spinner on a terminal, and its PEM (encrypted when
+// pass is set): the one path every command that creates a key goes through.
+func (e *env) generateKey(t keys.Type, pass []byte) (crypto.Signer, []byte, error) {
+	done := progress(e.stderr, "generating "+string(t)+" key")
+	k, err := keys.Generate(t, nil)
+	done()
+	if err != nil {
+		return nil, nil, err
+	}
+	pemBytes, err := marshalKey(k, pass)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, pemBytes, nil
 }
 
 func marshalKey(k crypto.Signer, pass []byte) ([]byte, error) {
