@@ -79,10 +79,13 @@ type Inventory interface {
 	Get(ctx context.Context, issuerKeyID []byte, serial *big.Int) (Certificate, error)
 	// FindBySerial returns the certificates with this serial under any issuer (normally one).
 	FindBySerial(ctx context.Context, serial *big.Int) ([]Certificate, error)
-	// List returns certificates ordered by creation, and a cursor for the next page ("" at the end).
+	// List returns certificates in the order their reservations were committed, and a cursor
+	// for the next page ("" at the end). A walk through the pages returns each certificate at
+	// most once, and every one committed before it requested its last page.
 	List(ctx context.Context, f Filter) ([]Certificate, string, error)
 	// Revoke marks a valid certificate revoked. Revoking again returns ErrAlreadyRevoked and
-	// keeps the first time and reason; a pending one returns ErrNotIssued; unknown ErrNotFound.
+	// keeps the first time and reason, except that a certificate on hold (reason 6) may be
+	// revoked for another reason; a pending one returns ErrNotIssued; unknown ErrNotFound.
 	Revoke(ctx context.Context, issuerKeyID []byte, serial *big.Int, reason int, at time.Time) error
 	// Revoked calls fn for every revoked, unexpired-at-asOf certificate of an issuer, streaming
 	// rows so a CRL of a million entries does not sit in memory twice.

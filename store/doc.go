@@ -11,6 +11,12 @@
 // what makes durable issuance fast (one commit per row caps SQLite at about a thousand rows a
 // second on an ordinary disk).
 //
+// List pages by the order in which reservations were committed, not by row id, so a client
+// walking the pages sees each certificate once and misses none committed before its last
+// page, however many writers commit concurrently (order.go).
+//
+// The store also keeps the REST API's tokens (token.go), as hashes only.
+//
 // Values are stored so both backends compare them the same way: serials and key identifiers
 // as lowercase hexadecimal (serials without leading zeros, so UNIQUE(issuer_key_id, serial)
 // holds whatever the caller's encoding), times as microseconds since the Unix epoch. Times

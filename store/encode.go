@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/anchorpki/anchor/revocation"
 )
 
 // maxSerialOctets is the RFC 5280 §4.1.2.2 limit on a serial number.
@@ -147,10 +149,15 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// checkReason accepts the RFC 5280 §5.3.1 CRLReason codes: 0–10 except 7, which is unused.
+// checkReason accepts the RFC 5280 §5.3.1 CRLReason codes a revocation can carry: 0–10
+// except 7, which is unused, and 8, removeFromCRL, which only a delta CRL carries, to say
+// that a hold was released; that is ReleaseHold, not a revocation.
 func checkReason(r int) error {
-	if r < 0 || r > 10 || r == 7 {
+	switch reason := revocation.Reason(r); {
+	case !reason.Valid():
 		return fmt.Errorf("%w: %d is not an RFC 5280 CRLReason code", ErrInvalid, r)
+	case reason == revocation.RemoveFromCRL:
+		return fmt.Errorf("%w: removeFromCRL (8) is not a revocation reason; release a certificateHold with ReleaseHold", ErrInvalid)
 	}
 	return nil
 }

@@ -15,6 +15,15 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// Sentinel errors of tokens and certificate holds; the others are declared with Certificate.
+var (
+	// ErrTokenExists: CreateToken with an ID already used, or a name a live token has.
+	ErrTokenExists = errors.New("store: token exists")
+	// ErrNotOnHold: ReleaseHold on a certificate that is not revoked with reason
+	// certificateHold (6); nothing was changed.
+	ErrNotOnHold = errors.New("store: certificate is not on hold")
+)
+
 // wrap turns a driver error into a store error: wrapped in ErrUnavailable when the database
 // cannot be reached or cannot take writes now (callers may retry or report 503), otherwise
 // prefixed with the operation. No caller ever sees a need to inspect a driver error code.

@@ -143,6 +143,13 @@ func TestPostgresGoesDown(t *testing.T) {
 		"Revoke":        db.Revoke(ctx, issuerA, big.NewInt(1), 1, testNow),
 		"Revoked":       db.Revoked(ctx, issuerA, testNow, func(Revocation) error { return nil }),
 		"NextCRLNumber": func() error { _, err := db.NextCRLNumber(ctx, issuerA); return err }(),
+		"Status":        func() error { _, err := db.Status(ctx, issuerA, big.NewInt(1)); return err }(),
+		"ReleaseHold":   db.ReleaseHold(ctx, issuerA, big.NewInt(1)),
+		"CreateToken":   db.CreateToken(ctx, tokenOf("t", "t")),
+		"Token":         func() error { _, err := db.Token(ctx, "t"); return err }(),
+		"Tokens":        func() error { _, err := db.Tokens(ctx); return err }(),
+		"RevokeToken":   func() error { _, err := db.RevokeToken(ctx, "t", testNow); return err }(),
+		"TouchToken":    db.TouchToken(ctx, "t", testNow),
 	}
 	for name, err := range calls {
 		if !errors.Is(err, ErrUnavailable) {

@@ -13,19 +13,23 @@ import (
 	"strings"
 )
 
-// certColumns is what every read selects, in scanCert's order.
-const certColumns = `c.id, c.issuer_key_id, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile,
+// certFields is what every read selects after a position (an id or a List seq), in scanCert's order.
+const certFields = `c.issuer_key_id, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile,
 	c.requester, c.status, c.tbs, c.der, c.created_at, c.revoked_at, c.revocation_reason`
 
-// scanCert reads one row selected with certColumns and returns it with its id.
+// certColumns selects a certificate with its id.
+const certColumns = `c.id, ` + certFields
+
+// scanCert reads one row selected as a position followed by certFields and returns the
+// certificate with its position.
 func scanCert(rows interface{ Scan(...any) error }) (Certificate, int64, error) {
 	var (
-		c                             Certificate
-		id, notBefore, notAfter, crAt int64
-		issuer, serial, sans, status  string
-		revokedAt, reason             sql.NullInt64
+		c                              Certificate
+		pos, notBefore, notAfter, crAt int64
+		issuer, serial, sans, status   string
+		revokedAt, reason              sql.NullInt64
 	)
-	if err := rows.Scan(&id, &issuer, &serial, &c.Subject, &sans, &notBefore, &notAfter, &c.Profile,
+	if err := rows.Scan(&pos, &issuer, &serial, &c.Subject, &sans, &notBefore, &notAfter, &c.Profile,
 		&c.Requester, &status, &c.TBS, &c.DER, &crAt, &revokedAt, &reason); err != nil {
 		return Certificate{}, 0, err
 	}
@@ -48,7 +52,7 @@ func scanCert(rows interface{ Scan(...any) error }) (Certificate, int64, error) 
 		c.RevokedAt = fromMicros(revokedAt.Int64)
 		c.RevocationReason = int(reason.Int64)
 	}
-	return c, id, nil
+	return c, pos, nil
 }
 
 // Get returns one certificate, or ErrNotFound.
@@ -81,9 +85,19 @@ func (db *DB) FindBySerial(ctx context.Context, serial *big.Int) ([]Certificate,
 	return certs, err
 }
 
-// List returns the certificates f selects in creation order and, when more remain, a cursor
-// to pass as f.After for the next page. Pages follow the row id, so a row is never repeated
-// or skipped when rows are added between pages.
+// List returns the certificates f selects in the order their reservations were committed
+// and, when more remain, a cursor to pass as f.After for the next page.
+//
+// What a walk from the first page to the last (the one that returns no cursor) guarantees,
+// on both backends and with any number of processes writing:
+//   - no certificate is returned twice;
+//   - every certificate committed before the walk started is returned, if f selects it;
+//   - so is every certificate committed before the walk requested its last page: a commit
+//     always lands after every cursor already handed out (see order.go).
+//
+// Filters are applied when a page is read, to the row as it is then: a certificate that
+// changes status after the walk passed it is not reported again, and one that starts to
+// match a Status filter after the walk passed it is not reported at all.
 func (db *DB) List(ctx context.Context, f Filter) ([]Certificate, string, error) {
 	var (
 		where []string
@@ -129,29 +143,29 @@ func (db *DB) List(ctx context.Context, f Filter) ([]Certificate, string, error)
 		if err != nil {
 			return nil, "", err
 		}
-		add("c.id > ?", after)
+		add("o.seq > ?", after)
 	}
 	if f.Limit < 0 {
 		return nil, "", fmt.Errorf("%w: negative limit %d", ErrInvalid, f.Limit)
 	}
-	q := `SELECT ` + certColumns + ` FROM certificates c`
+	q := `SELECT o.seq, ` + certFields + ` FROM certificate_order o JOIN certificates c ON c.id = o.certificate_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY c.id"
+	q += " ORDER BY o.seq"
 	if f.Limit > 0 {
 		// One row more than asked tells whether another page exists.
 		args = append(args, int64(f.Limit)+1)
 		q += " LIMIT $" + strconv.Itoa(len(args))
 	}
-	certs, ids, err := db.query(ctx, "list", q, args, f.Limit)
+	certs, seqs, err := db.query(ctx, "list", q, args, f.Limit)
 	if err != nil || f.Limit == 0 || len(certs) <= f.Limit {
 		return certs, "", err
 	}
-	return certs[:f.Limit], encodeCursor(ids[f.Limit-1]), nil
+	return certs[:f.Limit], encodeCursor(seqs[f.Limit-1]), nil
 }
 
-// query runs a SELECT of certColumns and returns the rows and their ids.
+// query runs a SELECT of a position and certFields and returns the rows and their positions.
 func (db *DB) query(ctx context.Context, op, q string, args []any, limit int) ([]Certificate, []int64, error) {
 	rows, err := db.sql.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -159,27 +173,29 @@ func (db *DB) query(ctx context.Context, op, q string, args []any, limit int) ([
 	}
 	defer rows.Close()
 	certs := make([]Certificate, 0, min(limit+1, 1024))
-	var ids []int64
+	var positions []int64
 	for rows.Next() {
-		c, id, err := scanCert(rows)
+		c, pos, err := scanCert(rows)
 		if err != nil {
 			return nil, nil, wrap(op, err)
 		}
 		certs = append(certs, c)
-		ids = append(ids, id)
+		positions = append(positions, pos)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, wrap(op, err)
 	}
-	return certs, ids, nil
+	return certs, positions, nil
 }
 
-// A cursor is the id of the last row of a page, versioned and base64url-encoded so callers
-// treat it as opaque and a future format can be told apart.
+// A cursor is the List seq of the last row of a page, versioned and base64url-encoded so
+// callers treat it as opaque and a future format can be told apart. Before migration 0003 it
+// was the row id; the migration set seq = id for every existing row, so such a cursor still
+// names the same position and the version did not change.
 const cursorPrefix = "c1:"
 
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(id, 10)))
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
 }
 
 func decodeCursor(s string) (int64, error) {

@@ -46,6 +46,7 @@ func insertReservation(ctx context.Context, tx *batchTx, r reservation) (outcome
 	if err != nil {
 		return nil, wrap("reserve "+r.key.String(), err)
 	}
+	tx.inserted = append(tx.inserted, id)
 	if len(r.names) == 0 {
 		return nil, nil
 	}

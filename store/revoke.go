@@ -7,11 +7,16 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/anchorpki/anchor/revocation"
 )
 
 // Revoke marks a valid certificate revoked at at (zero: Options.Now) for reason, an RFC 5280
-// CRLReason code. The first revocation stands: revoking again returns ErrAlreadyRevoked and
-// changes nothing, so a CRL never shows a revocation date moving. A pending certificate
+// CRLReason code other than 7 (unused) and 8 (removeFromCRL: see ReleaseHold); those give
+// ErrInvalid. The first revocation stands: revoking again returns ErrAlreadyRevoked and
+// changes nothing, so a CRL never shows a revocation date moving, with one exception. A
+// certificate on hold (reason certificateHold, 6, the only reversible one) may be revoked
+// for good: a reason other than 6 replaces the hold's reason and time. A pending certificate
 // gives ErrNotIssued (nothing signed, nothing to revoke); an unknown one ErrNotFound.
 //
 // Revoke commits on its own rather than through the group-commit writer: revocations are
@@ -29,10 +34,15 @@ func (db *DB) Revoke(ctx context.Context, issuerKeyID []byte, serial *big.Int, r
 	}
 	op := "revoke " + k.String()
 	// The status condition makes the check and the change one atomic statement: of two
-	// concurrent revocations exactly one updates the row.
+	// concurrent revocations exactly one updates the row, and a hold released or made
+	// permanent meanwhile is seen as it now is.
+	revocable := `status = 'valid'`
+	if reason != int(revocation.CertificateHold) {
+		revocable = `(status = 'valid' OR (status = 'revoked' AND revocation_reason = ` + holdCode + `))`
+	}
 	res, err := db.sql.ExecContext(ctx, `UPDATE certificates
 		SET status = 'revoked', revoked_at = $1, revocation_reason = $2
-		WHERE issuer_key_id = $3 AND serial = $4 AND status = 'valid'`,
+		WHERE issuer_key_id = $3 AND serial = $4 AND `+revocable,
 		micros(at), int64(reason), k.issuer, k.serial)
 	if err != nil {
 		return wrap(op, err)

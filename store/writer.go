@@ -200,6 +200,9 @@ func (w *writer) apply(ops []*writeOp) ([]error, error) {
 		}
 		outcomes[i] = out
 	}
+	if err := tx.assignOrder(ctx, w.db.backend); err != nil {
+		return nil, err
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return nil, wrap("group commit: commit", err)
 	}
@@ -221,8 +224,9 @@ func safeApply(ctx context.Context, tx *batchTx, op *writeOp) (out, fatal error)
 // a batch repeat the same few statements, and SQLite would otherwise parse each one per row
 // (a fifth of the writer's CPU time). The statements die with the transaction.
 type batchTx struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	tx       *sql.Tx
+	stmts    map[string]*sql.Stmt
+	inserted []int64 // ids of the certificates inserted, for assignOrder
 }
 
 func (b *batchTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
