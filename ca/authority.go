@@ -22,10 +22,13 @@ import (
 	"github.com/anchorpki/anchor/store"
 )
 
-// Inventory is what the authority needs from the store: reserve before signing, record after.
+// Inventory is what the authority needs from the store: reserve before signing, record after,
+// and revoke what it issued.
 type Inventory interface {
 	Reserve(ctx context.Context, c store.Certificate) error
 	RecordIssued(ctx context.Context, issuerKeyID []byte, serial *big.Int, der []byte) error
+	Get(ctx context.Context, issuerKeyID []byte, serial *big.Int) (store.Certificate, error)
+	Revoke(ctx context.Context, issuerKeyID []byte, serial *big.Int, reason int, at time.Time) error
 }
 
 // Options configure an Authority.
@@ -37,6 +40,10 @@ type Options struct {
 	Logger    *slog.Logger        // nil: discard
 	Rand      io.Reader           // nil: crypto/rand (serials)
 	Now       func() time.Time    // nil: time.Now
+	// OnIssued and OnRevoked, when set, are called after a certificate is recorded issued or
+	// revoked (metrics, CRL regeneration). They run on the caller's goroutine: keep them fast.
+	OnIssued  func(*Issued)
+	OnRevoked func(*Revoked)
 }
 
 // Authority issues certificates.
@@ -101,6 +108,8 @@ type Issued struct {
 	DER         []byte
 	Chain       []*x509.Certificate // issuer first, root excluded
 	Serial      string              // lowercase hex
+	Profile     string
+	Requester   string
 }
 
 // ErrProfileNotIssuable is returned when a request names a CA profile, which Issue never signs.
@@ -120,6 +129,11 @@ func (a *Authority) Issue(ctx context.Context, req Request) (*Issued, error) {
 	if prof != issuance.Server && prof != issuance.Client {
 		return nil, fmt.Errorf("%w: %q (use server or client)", ErrProfileNotIssuable, req.Profile)
 	}
+	return a.issue(ctx, req, prof)
+}
+
+// issue runs the steps for any leaf profile; Issue decides which profiles callers may ask for.
+func (a *Authority) issue(ctx context.Context, req Request, prof *issuance.Profile) (*Issued, error) {
 	// Step 1: policy.
 	if err := a.o.Policy.Check(policy.Request{SANs: req.SANs, PublicKey: req.PublicKey, NotBefore: req.NotBefore, NotAfter: req.NotAfter}); err != nil {
 		return nil, err
@@ -128,6 +142,7 @@ func (a *Authority) Issue(ctx context.Context, req Request) (*Issued, error) {
 	var (
 		prep   *issuance.Prepared
 		serial *big.Int
+		err    error
 	)
 	for attempt := 1; ; attempt++ {
 		if serial, err = issuance.NewSerial(a.o.Rand); err != nil {
@@ -166,7 +181,11 @@ func (a *Authority) Issue(ctx context.Context, req Request) (*Issued, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca: parsing issued certificate %s: %w", serialHex, err)
 	}
-	return &Issued{Certificate: cert, DER: der, Chain: a.o.Chain, Serial: serialHex}, nil
+	issued := &Issued{Certificate: cert, DER: der, Chain: a.o.Chain, Serial: serialHex, Profile: prof.Name, Requester: req.Requester}
+	if a.o.OnIssued != nil {
+		a.o.OnIssued(issued)
+	}
+	return issued, nil
 }
 
 func (a *Authority) record(p *issuance.Prepared, serial *big.Int, profile string, req Request) store.Certificate {

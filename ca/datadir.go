@@ -29,6 +29,15 @@ func (l Layout) IntermediateCert() string { return filepath.Join(l.Dir, "ca", "i
 func (l Layout) IntermediateKey() string  { return filepath.Join(l.Dir, "ca", "intermediate.key") }
 func (l Layout) Database() string         { return filepath.Join(l.Dir, "anchor.db") }
 
+// RootCRL and IntermediateCRL are the CRLs published at the distribution points
+// /crl/root.crl and /crl/intermediate.crl that certificates carry.
+func (l Layout) RootCRL() string         { return filepath.Join(l.Dir, "crl", "root.crl") }
+func (l Layout) IntermediateCRL() string { return filepath.Join(l.Dir, "crl", "intermediate.crl") }
+
+// OCSPCert and OCSPKey hold the delegated OCSP responder, which the CA issues and rotates itself.
+func (l Layout) OCSPCert() string { return filepath.Join(l.Dir, "ca", "ocsp.pem") }
+func (l Layout) OCSPKey() string  { return filepath.Join(l.Dir, "ca", "ocsp.key") }
+
 // ErrExists is returned when a data directory already holds a CA.
 var ErrExists = errors.New("ca: a CA already exists")
 
@@ -135,6 +144,20 @@ func (l Layout) Load(o LoadOptions) (*Loaded, error) {
 		return nil, fmt.Errorf("%s: %w", l.IntermediateKey(), err)
 	}
 	return &Loaded{Root: root, Intermediate: inter, Issuer: iss}, nil
+}
+
+// LoadRootKey reads the root key, which only signing the root's CRL (and a new intermediate)
+// needs; it may be kept offline otherwise.
+func (l Layout) LoadRootKey(passphrase []byte) (crypto.Signer, error) {
+	b, err := os.ReadFile(l.RootKey())
+	if err != nil {
+		return nil, fmt.Errorf("ca: reading root key: %w", err)
+	}
+	key, err := keys.ParsePrivateKey(b, passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.RootKey(), err)
+	}
+	return key, nil
 }
 
 // checkURL validates the public base URL written into certificates.

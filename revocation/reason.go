@@ -114,3 +114,21 @@ func isDigits(s string) bool {
 	}
 	return true
 }
+
+// MarshalText writes the RFC 5280 name, so JSON carries "keyCompromise" rather than 1.
+func (r Reason) MarshalText() ([]byte, error) {
+	if !r.Valid() {
+		return nil, fmt.Errorf("revocation: cannot encode invalid %s", r)
+	}
+	return []byte(r.String()), nil
+}
+
+// UnmarshalText accepts what ParseReason accepts.
+func (r *Reason) UnmarshalText(b []byte) error {
+	v, err := ParseReason(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}

@@ -132,3 +132,23 @@ func FuzzParseReason(f *testing.F) {
 		}
 	})
 }
+
+func TestReasonText(t *testing.T) {
+	for _, r := range revocation.Reasons() {
+		b, err := r.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back revocation.Reason
+		if err := back.UnmarshalText(b); err != nil || back != r {
+			t.Errorf("%v: round trip gave %v, %v", r, back, err)
+		}
+	}
+	if _, err := revocation.Reason(7).MarshalText(); err == nil {
+		t.Error("code 7 encoded")
+	}
+	var r revocation.Reason
+	if err := r.UnmarshalText([]byte("nonsense")); err == nil {
+		t.Error("nonsense decoded")
+	}
+}

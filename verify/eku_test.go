@@ -66,6 +66,9 @@ func TestExtendedKeyUsage(t *testing.T) {
 		{"intermediate restricted to clientAuth", underClientCA, serverAuth, "", false, CheckExtKeyUsage},
 		{"intermediate with anyExtendedKeyUsage", underAnyCA, serverAuth, "", true, ""},
 		{"CA certificate as leaf under rfc5280 warns about keyUsage", caLeaf, nil, "www.example.com", true, ""},
+		{"required anyExtendedKeyUsage accepts a client cert", client, []asn1.ObjectIdentifier{oidEKUAny}, "", true, ""},
+		{"anyExtendedKeyUsage replaces the host's serverAuth", client, []asn1.ObjectIdentifier{oidEKUAny}, "www.example.com", true, ""},
+		{"anyExtendedKeyUsage under a clientAuth-only CA", underClientCA, []asn1.ObjectIdentifier{oidEKUAny}, "", true, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,7 +36,7 @@ type Options struct {
 	Intermediates []*x509.Certificate     // untrusted candidates for path building
 	Host          string                  // DNS name or IP literal to match against the leaf; "" = no check
 	Email         string                  // RFC 822 mailbox to match against rfc822Name SANs; "" = no check
-	EKUs          []asn1.ObjectIdentifier // required extended key usages; nil with Host set = serverAuth
+	EKUs          []asn1.ObjectIdentifier // required extended key usages; nil with Host set = serverAuth; anyExtendedKeyUsage = no requirement
 	At            time.Time               // verification time; zero: Now()
 	CRLs          []*x509.RevocationList  // CRLs to consult
 	FetchCRL      bool                    // also fetch CRLs from the certificates' http:// distribution points
@@ -91,7 +91,13 @@ func newConfig(o Options) (*config, error) {
 	// rfc5280::validity::notafter-fractional).
 	c.at = c.at.UTC().Truncate(time.Second)
 	c.ekus = o.EKUs
-	if len(c.ekus) == 0 && (o.Host != "" || c.Profile == WebPKI) {
+	// A required anyExtendedKeyUsage accepts every purpose, as crypto/x509's ExtKeyUsageAny and
+	// openssl's -purpose any do; it also stands in for the serverAuth a host check implies.
+	anyEKU := hasOID(o.EKUs, oidEKUAny)
+	if anyEKU {
+		c.ekus = nil
+	}
+	if len(c.ekus) == 0 && ((o.Host != "" && !anyEKU) || c.Profile == WebPKI) {
 		c.ekus = []asn1.ObjectIdentifier{oidEKUServerAuth}
 		c.ekuImplied = true
 	}

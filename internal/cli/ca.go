@@ -45,7 +45,8 @@ func (e *env) caInitCommand() *cobra.Command {
 		Short: "Create a root and an intermediate CA",
 		Long: `Create a root CA and an intermediate CA signed by it in the data directory:
   ca/root.pem, ca/root.key, ca/intermediate.pem, ca/intermediate.key (keys 0600)
-and the inventory database anchor.db, which records both. Refuses to run if a CA exists.
+the inventory database anchor.db, which records both, and first CRLs in crl/ (root.crl valid
+for a year, intermediate.crl for a week). Refuses to run if a CA exists.
 --permitted-dns puts name constraints on the intermediate, so it can only issue inside those
 domains. --url is the public base URL written into issued certificates (CRL, OCSP, CA issuers).`,
 		Example: `  anchor ca init --name "Example Corp"
@@ -102,6 +103,14 @@ domains. --url is the public base URL written into issued certificates (CRL, OCS
 			}
 			if err := layout.SaveMeta(ca.Meta{Name: name, KeyType: t, BaseURL: strings.TrimRight(baseURL, "/"),
 				Encrypted: pass != nil, CreatedAt: time.Now().UTC()}); err != nil {
+				return err
+			}
+			// First CRLs, so the distribution points the certificates name are never empty: the
+			// root's lasts a year because its key may go offline after this command.
+			if _, err := writeCRL(cmd.Context(), db, h.Root, h.RootKey, layout.RootCRL(), "", 365); err != nil {
+				return err
+			}
+			if _, err := writeCRL(cmd.Context(), db, h.Intermediate, h.IntermediateKey, layout.IntermediateCRL(), "", 7); err != nil {
 				return err
 			}
 			res := caInitResult{Dir: layout.Dir, Root: summarize(h.Root, layout.RootCert(), "root"),

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -35,11 +37,14 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	dataFlag       string
+	// httpClient makes the outbound requests of verify and ocsp; tests point it at loopback.
+	httpClient *http.Client
 }
 
 // Run executes the anchor command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv,
+		httpClient: &http.Client{Timeout: 10 * time.Second}}
 	root := e.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -90,7 +95,7 @@ hierarchy with an inventory of every certificate issued, and the tools to inspec
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(e.keyCommand(), e.csrCommand(), e.certCommand(), e.caCommand(), e.issueCommand(),
-		e.listCommand(), e.inspectCommand())
+		e.listCommand(), e.inspectCommand(), e.verifyCommand(), e.revokeCommand(), e.crlCommand(), e.ocspCommand())
 	return root
 }
 

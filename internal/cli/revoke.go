@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/anchorpki/anchor/pemfile"
+	"github.com/anchorpki/anchor/revocation"
+)
+
+func (e *env) revokeCommand() *cobra.Command {
+	var certFile, reasonName, passFile string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "revoke SERIAL|--cert FILE [--reason REASON]",
+		Short: "Revoke a certificate the CA issued",
+		Long: `Record the revocation of a certificate in the inventory. OCSP answers "revoked" from the next
+request on; the next CRL (anchor crl create) lists it.
+
+SERIAL is the hexadecimal serial as anchor list and openssl x509 -serial print it (colons and a
+0x prefix are accepted). REASON is an RFC 5280 reason: unspecified (the default), keyCompromise,
+cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold,
+privilegeWithdrawn; removeFromCRL releases a certificate from certificateHold, the only
+revocation that can be undone.
+
+Revoking a certificate twice changes nothing: the first time and reason stand and are reported.`,
+		Example: `  anchor revoke 3a7f09c2e1d5b4a8 --reason keyCompromise
+  anchor revoke --cert api.pem --reason superseded
+  anchor revoke --cert laptop.pem --reason certificateHold
+  anchor revoke --cert laptop.pem --reason removeFromCRL --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (len(args) == 1) == (certFile != "") {
+				return usagef("give a SERIAL or --cert FILE (one of them)")
+			}
+			reason, err := revocation.ParseReason(reasonName)
+			if err != nil {
+				return usageError{err}
+			}
+			a, _, db, err := e.loadAuthority(cmd.Context(), passFile)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var serial *big.Int
+			if certFile != "" {
+				c, err := pemfile.ReadCertificate(certFile)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(c.AuthorityKeyId, a.Issuer().KeyID()) {
+					return fmt.Errorf("%s: not issued by this CA's intermediate (%s)", certFile, a.Issuer().Certificate().Subject)
+				}
+				serial = c.SerialNumber
+			} else if serial, err = parseSerial(args[0]); err != nil {
+				return usageError{err}
+			}
+			r, err := a.Revoke(cmd.Context(), serial, reason, "cli")
+			if err != nil {
+				return err
+			}
+			return render(e.stdout, asJSON, r, func(w io.Writer) {
+				switch {
+				case r.Released:
+					printf(w, "Released %s (%s) from hold: it is valid again\n", r.Serial, r.Subject)
+				case r.Already:
+					printf(w, "%s (%s) was already revoked on %s, reason %s; the first revocation stands\n",
+						r.Serial, r.Subject, r.RevokedAt.Format(time.RFC3339), r.Reason)
+				default:
+					printf(w, "Revoked %s (%s) on %s, reason %s\n", r.Serial, r.Subject, r.RevokedAt.Format(time.RFC3339), r.Reason)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&certFile, "cert", "", "revoke the certificate in this file instead of naming its serial")
+	cmd.Flags().StringVar(&reasonName, "reason", "unspecified", "RFC 5280 revocation reason")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the CA key (or $"+passphraseEnv+")")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// parseSerial reads a serial as people copy it: hex, with or without colons or a 0x prefix.
+func parseSerial(s string) (*big.Int, error) {
+	h := strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X"), ":", "")
+	n, ok := new(big.Int).SetString(h, 16)
+	if !ok || h == "" || n.Sign() <= 0 {
+		return nil, fmt.Errorf("invalid serial %q: want a positive hexadecimal number such as 3a7f09c2e1d5b4a8", s)
+	}
+	return n, nil
+}
