@@ -249,3 +249,30 @@ func FuzzDecode(f *testing.F) {
 		_, _ = pemfile.ParseCRLs(blocks)
 	})
 }
+
+// FuzzParseCertificatesAndCRLs: what `anchor verify`, `revoke --cert` and `ocsp check` read
+// from untrusted files — certificates and CRLs in PEM or DER — never panics, and every error
+// is a *pemfile.Error naming the block.
+func FuzzParseCertificatesAndCRLs(f *testing.F) {
+	for _, name := range []string{"root.pem", "root.der", "bundle.pem"} {
+		f.Add(readTestdata(f, name))
+	}
+	f.Add(testCRL(f))
+	f.Add(pemfile.Encode("X509 CRL", testCRL(f)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		blocks, err := pemfile.Decode(data)
+		if err != nil {
+			return
+		}
+		for _, parse := range []func([]pemfile.Block) error{
+			func(b []pemfile.Block) error { _, err := pemfile.ParseCertificates(b); return err },
+			func(b []pemfile.Block) error { _, err := pemfile.ParseCRLs(b); return err },
+		} {
+			if err := parse(blocks); err != nil {
+				if _, ok := errors.AsType[*pemfile.Error](err); !ok {
+					t.Fatalf("error %v is not a *pemfile.Error", err)
+				}
+			}
+		}
+	})
+}
