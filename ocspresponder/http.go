@@ -77,6 +77,7 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if code == http.StatusOK && req.Method != http.MethodHead {
 		_, _ = w.Write(res.der)
 	}
+	r.observe(res.status)
 	r.logRequest(req, res, code, start)
 }
 

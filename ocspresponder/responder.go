@@ -74,6 +74,10 @@ type Options struct {
 	// CacheSize bounds the number of signed responses kept. Zero: DefaultCacheSize; negative:
 	// no cache (every good or revoked response is signed anew).
 	CacheSize int
+	// Observe, when set, is called once per answered request with its outcome, for metrics:
+	// by Respond, and by ServeHTTP after the response is written (not for a bare 405). It
+	// runs on the request's goroutine, so it must be fast. nil: nothing.
+	Observe func(Status)
 }
 
 // Responder answers OCSP requests. It is safe for concurrent use.
@@ -151,7 +155,14 @@ func failure(s Status, detail error) result {
 // failure (inventory or signer), when the response is internalError.
 func (r *Responder) Respond(ctx context.Context, der []byte) ([]byte, Status, error) {
 	res := r.respond(ctx, der)
+	r.observe(res.status)
 	return res.der, res.status, res.err
+}
+
+func (r *Responder) observe(s Status) {
+	if r.o.Observe != nil {
+		r.o.Observe(s)
+	}
 }
 
 func (r *Responder) respond(ctx context.Context, der []byte) result {

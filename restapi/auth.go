@@ -33,6 +33,9 @@ type principal struct {
 // long because the bookkeeping write is slow.
 const touchTimeout = 2 * time.Second
 
+// touchEvery is how stale a token's recorded last use may get.
+const touchEvery = time.Minute
+
 // authorize authenticates r and checks that the principal has scope. The token wins when a
 // request carries both a token and a client certificate: an explicit header is the caller's
 // choice, a certificate may be one the TLS stack sends for every request.
@@ -108,13 +111,16 @@ func (a *API) tokenPrincipal(w http.ResponseWriter, r *http.Request) (*principal
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
 		return nil, invalidToken(w, "token expired")
 	}
-	// Synchronously, so no goroutine outlives the request or races the store's Close; the store
-	// batches these writes into shared commits.
-	ctx, cancel := context.WithTimeout(r.Context(), touchTimeout)
-	if err := a.o.Tokens.TouchToken(ctx, t.ID, now); err != nil {
-		a.log.LogAttrs(r.Context(), slog.LevelWarn, "restapi: recording token use", slog.String("token", t.Name), slog.Any("error", err))
+	// Synchronously, so no goroutine outlives the request or races the store's Close; but at
+	// most once per touchEvery, because a durable write per request would cost a busy client
+	// more than its issuance does, and "last used" needs no better precision.
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchEvery {
+		ctx, cancel := context.WithTimeout(r.Context(), touchTimeout)
+		if err := a.o.Tokens.TouchToken(ctx, t.ID, now); err != nil {
+			a.log.LogAttrs(r.Context(), slog.LevelWarn, "restapi: recording token use", slog.String("token", t.Name), slog.Any("error", err))
+		}
+		cancel()
 	}
-	cancel()
 	var scopes []apitoken.Scope
 	for _, s := range apitoken.Scopes() {
 		if apitoken.Has(t.Scopes, s) {

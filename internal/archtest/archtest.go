@@ -12,8 +12,8 @@ const Module = "github.com/anchorpki/anchor"
 var Layers = map[string]int{
 	"cmd/anchor": 6, "internal/e2e": 6, // e2e holds only tests that drive the built binary
 	"internal/cli": 5,
-	"server":       4, "config": 4,
-	"acmeserver": 3, "ocspresponder": 3, "acmeclient": 3, "tlsproxy": 3, "truststore": 3,
+	"server":       4,
+	"acmeserver":   3, "ocspresponder": 3, "config": 3, "acmeclient": 3, "tlsproxy": 3, "truststore": 3,
 	"tlsinspect": 3, "restapi": 3, "web": 3,
 	"ca": 2, "challenge": 2, "verify": 2, "crl": 2,
 	"issuance": 1, "lint": 1, "policy": 1, "store": 1,
