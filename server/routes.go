@@ -19,14 +19,16 @@ const (
 )
 
 // Timeouts and limits of both listeners. The write timeout leaves time for a large CRL or a
-// list page to a slow client; the header limit is generous for an OCSP GET.
-const (
+// list page to a slow client; the header limit is generous for an OCSP GET. Variables only so
+// that a test can shorten them.
+var (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
 )
+
+const maxHeaderBytes = 64 << 10
 
 // route is where a path goes, and the label its requests are counted under. An empty label
 // means the handler logs and counts its requests itself.
