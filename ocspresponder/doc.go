@@ -1,6 +1,6 @@
 // Package ocspresponder answers OCSP requests (RFC 6960) under the RFC 5019 lightweight
 // profile, from the CA's certificate inventory. It reads certificate status; it never writes
-// (StatusSource has only Get), never decides revocation (package ca) and never opens a socket
+// (StatusSource has only Status), never decides revocation (package ca) and never opens a socket
 // (package server mounts ServeHTTP).
 //
 // Status is read from the inventory on every request, so a revocation recorded by any process

@@ -19,7 +19,7 @@ import (
 // store.ErrNotFound for a serial this issuer never issued, which is answered "unknown"
 // (RFC 6960 §2.2), never "good". *store.DB satisfies it.
 type StatusSource interface {
-	Get(ctx context.Context, issuerKeyID []byte, serial *big.Int) (store.Certificate, error)
+	Status(ctx context.Context, issuerKeyID []byte, serial *big.Int) (store.CertStatus, error)
 }
 
 // Status is the outcome of one request, for metrics and the request log.

@@ -46,7 +46,7 @@ func (r *Responder) lookup(ctx context.Context, iss *issuer, serial *big.Int) (c
 	if serial.Sign() <= 0 || len(serial.Bytes()) > 20 {
 		return unknown, nil
 	}
-	c, err := r.o.Source.Get(ctx, iss.keyID, serial)
+	c, err := r.o.Source.Status(ctx, iss.keyID, serial)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return unknown, nil // RFC 6960 §2.2: never issued by this issuer

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,6 +57,9 @@ type DB struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	stmtMu sync.Mutex
+	status atomic.Pointer[sql.Stmt] // see statusStmt
 }
 
 var _ Inventory = (*DB)(nil)
@@ -193,6 +197,11 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.w.close()
+		db.stmtMu.Lock()
+		if stmt := db.status.Load(); stmt != nil {
+			stmt.Close()
+		}
+		db.stmtMu.Unlock()
 		db.closeErr = db.sql.Close()
 		db.log.Info("store: closed", slog.String("backend", db.backend))
 	})
