@@ -12,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/internal/cli"
 	"github.com/anchorpki/anchor/internal/testkit"
+	"github.com/anchorpki/anchor/lint"
+	"github.com/anchorpki/anchor/store"
 )
 
 // anchor runs the command line in-process in dir, with the data directory dir/anchor-data.
@@ -58,6 +61,32 @@ func (a *anchor) ok(args ...string) string {
 		a.t.Fatalf("anchor %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
 	return r.stdout
+}
+
+// authority opens the data directory's CA and inventory in this process, as `anchor serve`
+// wires them, for tests that put a server beside the command line.
+func (a *anchor) authority() (*ca.Authority, *ca.Loaded, *store.DB) {
+	a.t.Helper()
+	t := a.t
+	layout := ca.Layout{Dir: a.path("anchor-data")}
+	db, err := store.Open(context.Background(), layout.Database(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	l, err := lint.New(lint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := layout.Load(ca.LoadOptions{Linter: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := ca.New(ca.Options{Inventory: db, Issuer: loaded.Issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth, loaded, db
 }
 
 func (a *anchor) path(name string) string { return filepath.Join(a.dir, name) }

@@ -14,10 +14,8 @@ import (
 
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/internal/testkit"
-	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/ocspresponder"
 	"github.com/anchorpki/anchor/pemfile"
-	"github.com/anchorpki/anchor/store"
 )
 
 // serial reads the hex serial of a certificate file, as `anchor list` prints it.
@@ -163,25 +161,8 @@ func TestRevokeCommand(t *testing.T) {
 func startOCSP(t *testing.T, a *anchor, ln net.Listener) {
 	t.Helper()
 	ctx := context.Background()
-	layout := ca.Layout{Dir: a.path("anchor-data")}
-	db, err := store.Open(ctx, layout.Database(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	l, err := lint.New(lint.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := layout.Load(ca.LoadOptions{Linter: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := ca.New(ca.Options{Inventory: db, Issuer: loaded.Issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := auth.NewOCSPSigner(ctx, ca.OCSPSignerOptions{Layout: layout})
+	auth, loaded, db := a.authority()
+	signer, err := auth.NewOCSPSigner(ctx, ca.OCSPSignerOptions{Layout: ca.Layout{Dir: a.path("anchor-data")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/apitoken"
-	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/internal/testkit"
-	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/restapi"
 	"github.com/anchorpki/anchor/store"
 )
@@ -163,26 +161,8 @@ func TestTokenWithRESTAPI(t *testing.T) {
 	a.ok("ca", "init")
 	a.ok("issue", "localhost", "127.0.0.1", "--out-cert", "localhost.pem", "--out-key", "localhost.key", "--out-chain", "chain.pem")
 
-	// The server side, as `anchor serve` will wire it.
-	ctx := context.Background()
-	layout := ca.Layout{Dir: a.path("anchor-data")}
-	db, err := store.Open(ctx, layout.Database(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	l, err := lint.New(lint.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := layout.Load(ca.LoadOptions{Linter: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := ca.New(ca.Options{Inventory: db, Issuer: loaded.Issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The server side, as `anchor serve` wires it.
+	auth, loaded, db := a.authority()
 	api, err := restapi.New(restapi.Options{Authority: auth, Inventory: db, Tokens: db})
 	if err != nil {
 		t.Fatal(err)
