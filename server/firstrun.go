@@ -84,7 +84,9 @@ func (s *Server) printWelcome() {
 	fmt.Fprintf(w, "  SHA-256:           %s\n", s.rootFP)
 	fmt.Fprintf(w, "  certificate URLs:  %s (OCSP, CRLs, CA certificates)\n", s.baseURL)
 	fmt.Fprintf(w, "  configuration:     %s\n", ConfigPath(s.layout.Dir))
-	fmt.Fprintf(w, "\nTrust the root on this machine:\n  anchor trust install %s\n", root)
+	// update-ca-certificates is what works on Debian and Ubuntu today; `anchor trust install`
+	// (system, NSS and Java stores) takes its place when it exists.
+	fmt.Fprintf(w, "\nTrust the root on this machine (Debian, Ubuntu):\n  %s\n", TrustCommand(root))
 	fmt.Fprintf(w, "\nCheck the server:\n  curl --cacert %s https://%s/healthz\n", root, dialAddr(s.HTTPSAddr()))
 }
 
@@ -99,4 +101,10 @@ func dialAddr(listen string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// TrustCommand is the one command, printed on first run, that makes this machine's system
+// store trust the root.
+func TrustCommand(root string) string {
+	return "sudo cp " + root + " /usr/local/share/ca-certificates/anchor-root.crt && sudo update-ca-certificates"
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/anchorpki/anchor/internal/cli"
 	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/pemfile"
+	"github.com/anchorpki/anchor/server"
 )
 
 // lockedBuffer is written by a process or a server goroutine while the test reads it.
@@ -126,7 +127,7 @@ func TestServeFirstRunWithNoFlags(t *testing.T) {
 	if ev["root_sha256"] != fp || ev["https"] != "127.0.0.1:8443" || ev["http"] != "127.0.0.1:8080" {
 		t.Fatalf("serving event %v; root fingerprint %s", ev, fp)
 	}
-	for _, want := range []string{fp, "anchor trust install anchor-data/ca/root.pem",
+	for _, want := range []string{fp, server.TrustCommand("anchor-data/ca/root.pem"),
 		"curl --cacert anchor-data/ca/root.pem https://127.0.0.1:8443/healthz"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("first-run output lacks %q:\n%s", want, stdout.String())
@@ -171,7 +172,7 @@ func TestServeStopsCleanly(t *testing.T) {
 	if !strings.HasPrefix(ev["url"].(string), "http://127.0.0.1:") || ev["url"] == "http://127.0.0.1:0" {
 		t.Errorf("first-run URL %v: want the HTTP listener's real address", ev["url"])
 	}
-	if !strings.Contains(stdout.String(), "anchor trust install "+filepath.Join(dir, "ca", "root.pem")) {
+	if !strings.Contains(stdout.String(), server.TrustCommand(filepath.Join(dir, "ca", "root.pem"))) {
 		t.Errorf("first-run output:\n%s", stdout.String())
 	}
 	cancel()
