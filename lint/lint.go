@@ -6,11 +6,13 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	zx509 "github.com/zmap/zcrypto/x509"
 	zl "github.com/zmap/zlint/v3/lint"
+	"github.com/zmap/zlint/v3/util"
 
 	_ "github.com/zmap/zlint/v3" // registers every lint in zl.GlobalRegistry
 )
@@ -75,9 +77,57 @@ type Options struct {
 // Linter runs a fixed set of lints. The set is resolved once: zlint's own entry point sorts the
 // registry's names on every call, which costs more than many of the lints themselves.
 type Linter struct {
-	lints  []*zl.CertificateLint
+	lints  []check // in name order, so findings come out sorted
 	exempt map[string]bool
 	config zl.Configuration
+}
+
+// check is one lint of the set, ready to run.
+type check struct {
+	*zl.CertificateLint
+	// shared is the lint built and configured once, for lints that hold no state a run could
+	// change. zlint builds a fresh one for every certificate, which for some lints means
+	// compiling a regular expression per certificate; nil: do as zlint does.
+	shared zl.CertificateLintInterface
+	// blocking is false for an exemption: its result can never refuse a certificate, so Lint
+	// does not run it (Report still does, to show it).
+	blocking bool
+}
+
+// reviewedState lists the lints that carry fields but only read them after construction and
+// configuration, so one instance may serve concurrent runs. The value is the layout that was
+// reviewed (stateOf): if a zlint upgrade changes it, the lint falls back to a fresh
+// instance per run and TestReviewedStateIsCurrent says what to review again.
+var reviewedState = map[string]string{
+	"e_dnsname_bad_character_in_label":   "cabf_br.DNSNameProperCharacters{CompiledExpression *regexp.Regexp}",
+	"w_rsa_public_exponent_not_in_range": "cabf_br.rsaParsedTestsExpInRange{upperBound *big.Int}",
+	"e_rsa_fermat_factorization":         "community.fermatFactorization{Rounds int}",
+	"e_subj_contains_html_entities":      "community.subjectContainsHTMLEntities{Skip bool}",
+	"e_ca_common_name_missing":           "cabf_br.caCommonNameMissing{TlsBrConfig *lint.CABFBaselineRequirementsConfig}",
+	"e_ca_country_name_invalid":          "cabf_br.caCountryNameInvalid{TlsBrConfig *lint.CABFBaselineRequirementsConfig}",
+	"e_ca_country_name_missing":          "cabf_br.caCountryNameMissing{TlsBrConfig *lint.CABFBaselineRequirementsConfig}",
+	"e_ca_organization_name_missing":     "cabf_br.caOrganizationNameMissing{TlsBrConfig *lint.CABFBaselineRequirementsConfig}",
+	"e_ca_multiple_reserved_policy_oids": "cabf_br.CAMultipleReservedPolicyOIDs{CrossCert bool}",
+	"e_subj_orgunit_in_ca_cert":          "cabf_br.subjectOrgUnitInCACert{CrossCert bool}",
+}
+
+// stateOf describes the fields of a lint's implementation; "" means it has none, so sharing it
+// cannot share state.
+func stateOf(l zl.CertificateLintInterface) string {
+	t := reflect.TypeOf(l)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Size() == 0 {
+		return ""
+	}
+	var fields []string
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			fields = append(fields, t.Field(i).Name+" "+t.Field(i).Type.String())
+		}
+	}
+	return t.String() + "{" + strings.Join(fields, "; ") + "}"
 }
 
 // New resolves the lints for o.
@@ -92,11 +142,55 @@ func New(o Options) (*Linter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lint: selecting lints: %w", err)
 	}
-	l := &Linter{lints: reg.CertificateLints().Lints(), exempt: map[string]bool{}, config: reg.GetConfiguration()}
+	l := &Linter{exempt: map[string]bool{}, config: reg.GetConfiguration()}
 	for _, n := range o.Exempt {
 		l.exempt[n] = true
 	}
+	for _, cl := range reg.CertificateLints().Lints() {
+		c := check{CertificateLint: cl, blocking: !l.exempt[cl.Name]}
+		// A lint whose configuration fails keeps zlint's path, which reports the failure as a
+		// fatal result on every certificate.
+		if inst := cl.Lint(); l.config.MaybeConfigure(inst, cl.Name) == nil {
+			if s := stateOf(inst); s == "" || reviewedState[cl.Name] == s {
+				c.shared = inst
+			}
+		}
+		l.lints = append(l.lints, c)
+	}
+	slices.SortFunc(l.lints, func(a, b check) int { return strings.Compare(a.Name, b.Name) })
 	return l, nil
+}
+
+// run is zlint's CertificateLint.Execute for a shared instance: the same framework filter, panic
+// recovery and order (applies, effective, execute). It returns the status and details rather
+// than a *LintResult, whose embedded metadata made one allocation of about 200 bytes per lint
+// and certificate, for every lint that does not apply. TestReportMatchesZlint holds it to zlint's.
+func (c *check) run(cert *zx509.Certificate, config zl.Configuration) (status zl.LintStatus, details string) {
+	if c.shared == nil {
+		r := c.Execute(cert, config)
+		return r.Status, r.Details
+	}
+	defer func() {
+		if err := recover(); err != nil {
+			status, details = zl.Fatal, fmt.Sprintf("'%s' panicked. Error: %v", c.Name, err)
+		}
+	}()
+	if !c.OverrideFrameworkFilter {
+		switch {
+		case c.Source == zl.CABFBaselineRequirements && !util.IsServerAuthCert(cert),
+			c.Source == zl.CABFSMIMEBaselineRequirements && !util.IsEmailProtectionCert(cert),
+			c.Source == zl.CABFCSBaselineRequirements && !util.IsCodeSigning(cert.PolicyIdentifiers):
+			return zl.NA, ""
+		}
+	}
+	if !c.shared.CheckApplies(cert) {
+		return zl.NA, ""
+	}
+	if !c.CheckEffective(cert) {
+		return zl.NE, ""
+	}
+	r := c.shared.Execute(cert)
+	return r.Status, r.Details
 }
 
 // Finding is one lint that did not pass.
@@ -134,13 +228,13 @@ func (e *RejectedError) Unwrap() error { return ErrRejected }
 
 // Lint returns a *RejectedError if any non-exempt lint reports an error or fatal result.
 func (l *Linter) Lint(certDER []byte) error {
-	findings, err := l.Report(certDER)
+	findings, err := l.run(certDER, true)
 	if err != nil {
 		return err
 	}
 	var blocking []Finding
 	for _, f := range findings {
-		if !f.Exempt && (f.Status == "error" || f.Status == "fatal") {
+		if f.Status == "error" || f.Status == "fatal" {
 			blocking = append(blocking, f)
 		}
 	}
@@ -152,19 +246,26 @@ func (l *Linter) Lint(certDER []byte) error {
 
 // Report returns every finding at notice level or above, exempt ones marked.
 func (l *Linter) Report(certDER []byte) ([]Finding, error) {
+	return l.run(certDER, false)
+}
+
+func (l *Linter) run(certDER []byte, blockingOnly bool) ([]Finding, error) {
 	c, err := zx509.ParseCertificate(certDER)
 	if err != nil {
 		return nil, fmt.Errorf("lint: parsing certificate: %w", err)
 	}
 	var out []Finding
-	for _, cl := range l.lints {
-		r := cl.Execute(c, l.config)
-		if r.Status < zl.Notice || r.Status == zl.Reserved {
+	for i := range l.lints {
+		k := &l.lints[i]
+		if blockingOnly && !k.blocking {
+			continue
+		}
+		status, details := k.run(c, l.config)
+		if status < zl.Notice || status == zl.Reserved {
 			continue // pass, NA, NE
 		}
-		out = append(out, Finding{Lint: cl.Name, Source: string(cl.Source), Status: strings.ToLower(r.Status.String()),
-			Details: r.Details, Exempt: l.exempt[cl.Name]})
+		out = append(out, Finding{Lint: k.Name, Source: string(k.Source), Status: strings.ToLower(status.String()),
+			Details: details, Exempt: l.exempt[k.Name]})
 	}
-	slices.SortFunc(out, func(a, b Finding) int { return strings.Compare(a.Lint, b.Lint) })
 	return out, nil
 }
