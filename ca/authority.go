@@ -154,6 +154,9 @@ func (a *Authority) issue(ctx context.Context, req Request, prof *issuance.Profi
 		if err != nil {
 			return nil, err
 		}
+		if err := a.o.Policy.CheckValidity(prep.NotBefore, prep.NotAfter); err != nil {
+			return nil, err
+		}
 		// Step 3: reserve the serial with the intended TBS, durably, before any signature exists.
 		err = a.o.Inventory.Reserve(ctx, a.record(prep, serial, prof.Name, req))
 		if err == nil {

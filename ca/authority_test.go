@@ -252,3 +252,19 @@ func TestSaveRefusesExistingCA(t *testing.T) {
 		t.Fatalf("second Save: %v", err)
 	}
 }
+
+// A policy's maximum lifetime applies to the lifetime the certificate would actually get,
+// including the profile's default when the request names none.
+func TestPolicyMaxValidityCoversDefaults(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, ca.Options{Policy: &policy.Policy{MaxValidity: 30 * 24 * time.Hour}})
+	_, err := f.auth.Issue(context.Background(), serverRequest(t, "short.example.com")) // default: 90 days
+	if rej, ok := errors.AsType[*policy.RejectedError](err); !ok || rej.Kind != policy.KindValidity {
+		t.Fatalf("a 90-day default under a 30-day policy: %v", err)
+	}
+	req := serverRequest(t, "short.example.com")
+	req.NotAfter = time.Now().Add(30*24*time.Hour - time.Hour)
+	if _, err := f.auth.Issue(context.Background(), req); err != nil {
+		t.Fatalf("29 days under a 30-day policy: %v", err)
+	}
+}

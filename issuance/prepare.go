@@ -166,3 +166,12 @@ func (i *Issuer) validity(req Request) (time.Time, time.Time, error) {
 	}
 	return notBefore, notAfter, nil
 }
+
+// Lifetime is the validity period of a certificate meant to live the given number of days from
+// now: notBefore backdated as by default, and notAfter one second short of days×24h after it,
+// because the period includes both ends (RFC 5280 §4.1.2.5; BR 6.3.2 and zlint count it so).
+// A request for a profile's maximum in days therefore fits it exactly.
+func Lifetime(now time.Time, days int) (notBefore, notAfter time.Time) {
+	notBefore = now.Add(-Backdate)
+	return notBefore, notBefore.Add(time.Duration(days)*24*time.Hour - time.Second)
+}

@@ -86,9 +86,19 @@ func (p *Policy) Check(r Request) error {
 			return err
 		}
 	}
-	if p.MaxValidity > 0 && !r.NotAfter.IsZero() && !r.NotBefore.IsZero() && r.NotAfter.Sub(r.NotBefore) > p.MaxValidity {
+	if !r.NotAfter.IsZero() && !r.NotBefore.IsZero() {
+		return p.CheckValidity(r.NotBefore, r.NotAfter)
+	}
+	return nil
+}
+
+// CheckValidity applies MaxValidity to a certificate's actual validity period. Check can apply
+// it only when a request names both ends; the authority calls this once the defaults are filled
+// in, so a default lifetime cannot escape the policy.
+func (p *Policy) CheckValidity(notBefore, notAfter time.Time) error {
+	if p.MaxValidity > 0 && notAfter.Sub(notBefore) > p.MaxValidity {
 		return &RejectedError{Kind: KindValidity, Reason: fmt.Sprintf("validity of %d days exceeds the policy maximum of %d days",
-			int(r.NotAfter.Sub(r.NotBefore).Hours()/24), int(p.MaxValidity.Hours()/24))}
+			int(notAfter.Sub(notBefore).Hours()/24), int(p.MaxValidity.Hours()/24))}
 	}
 	return nil
 }

@@ -116,12 +116,8 @@ func (a *API) caRequest(in createRequest) (checkedRequest, error) {
 	}
 	req := ca.RequestFromCSR(parsed, in.Profile)
 	if in.Days > 0 {
-		// An explicit NotBefore makes the lifetime exactly the days asked for, backdating
-		// included, so "days": 398 fits the 398-day maximum; it also lets the policy check
-		// the lifetime, which it does only when both ends are known.
-		now := a.o.Now()
-		req.NotBefore = now.Add(-issuance.Backdate)
-		req.NotAfter = req.NotBefore.Add(time.Duration(in.Days) * 24 * time.Hour)
+		// Exactly the days asked for, backdating included, so a profile's maximum fits.
+		req.NotBefore, req.NotAfter = issuance.Lifetime(a.o.Now(), in.Days)
 	}
 	return checkedRequest{Request: req, names: csrNames(parsed)}, nil
 }

@@ -53,13 +53,23 @@ func (p *pathCheck) wpLeafSAN() {
 	}
 }
 
-// BR 6.3.2: at most 398 days for certificates issued since 2020-09-01 (825 days since
-// 2018-03-01). The period counts both ends, so it is notAfter - notBefore + 1 second.
+// BR 6.3.2: the maximum validity period by issue date: 825 days since 2018-03-01, 398 since
+// 2020-09-01, then (ballot SC-081) 200 since 2026-03-15, 100 since 2027-03-15 and 47 since
+// 2029-03-15. The period counts both ends, so it is notAfter - notBefore + 1 second.
 func (p *pathCheck) wpValidityPeriod() {
 	c := p.chain[0].c
 	period := c.NotAfter.Sub(c.NotBefore) + time.Second
 	limit := 0
+	since := func(y int, m time.Month, d int) bool {
+		return !c.NotBefore.Before(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
+	}
 	switch {
+	case since(2029, 3, 15):
+		limit = 47
+	case since(2027, 3, 15):
+		limit = 100
+	case since(2026, 3, 15):
+		limit = 200
 	case !c.NotBefore.Before(time.Date(2020, 9, 1, 0, 0, 0, 0, time.UTC)):
 		limit = 398
 	case !c.NotBefore.Before(time.Date(2018, 3, 1, 0, 0, 0, 0, time.UTC)):

@@ -33,6 +33,7 @@ func TestWebPKIRules(t *testing.T) {
 		{"no SAN", leaf(spec{noSAN: true}), "webpki:leaf_san"},
 		{"398 days is the limit", leaf(spec{notBefore: t0.AddDate(0, 0, -30), notAfter: t0.AddDate(0, 0, -30).Add(398*24*time.Hour - time.Second)}), ""},
 		{"399 days", leaf(spec{notBefore: t0.AddDate(0, 0, -30), notAfter: t0.AddDate(0, 0, 369)}), "webpki:validity_period"},
+		{"201 days issued after SC-081", leaf(spec{notBefore: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), notAfter: time.Date(2026, 10, 19, 0, 0, 0, 0, time.UTC)}), "webpki:validity_period"},
 		{"no EKU", leaf(spec{mod: func(c *x509.Certificate) { c.ExtKeyUsage = nil }}), "webpki:leaf_eku"},
 		{"anyExtendedKeyUsage", leaf(spec{eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageAny}}), "webpki:leaf_eku"},
 		{"codeSigning with serverAuth", leaf(spec{eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageCodeSigning}}), "webpki:leaf_eku"},

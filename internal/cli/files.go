@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/internal/atomicfile"
+	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/keys"
 )
 
@@ -96,5 +97,8 @@ func days(now time.Time, n int) (time.Time, error) {
 	if n == 0 {
 		return time.Time{}, nil
 	}
-	return now.Add(time.Duration(n) * 24 * time.Hour), nil
+	// Counted from the backdated notBefore the CA will write, so --days N is a lifetime of
+	// exactly N days and --days 200 fits the server profile's 200-day maximum.
+	_, notAfter := issuance.Lifetime(now, n)
+	return notAfter, nil
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/anchorpki/anchor/pemfile"
 )
 
 func TestListAndInspect(t *testing.T) {
@@ -78,5 +81,23 @@ func TestSelfSignedAndCSR(t *testing.T) {
 	r := a.openssl("req", "-in", "svc.csr", "-noout", "-text", "-verify")
 	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "DNS:svc.internal") || !strings.Contains(r.Stdout, "IP Address:10.1.1.1") {
 		t.Fatalf("openssl req: %s", r.Combined())
+	}
+}
+
+// --days N is a lifetime of exactly N days from the backdated notBefore, so the profile's
+// maximum itself is accepted and one more day is not.
+func TestIssueDaysAtTheMaximum(t *testing.T) {
+	a := newAnchor(t)
+	a.ok("ca", "init")
+	a.ok("issue", "max.example", "--days", "200", "--out-cert", "max.pem", "--out-key", "max.key")
+	c, err := pemfile.ReadCertificate(a.path("max.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.NotAfter.Sub(c.NotBefore) + time.Second; got != 200*24*time.Hour { // both ends count
+		t.Fatalf("--days 200 gave a lifetime of %v", got)
+	}
+	if r := a.run("issue", "over.example", "--days", "201", "--out-cert", "o.pem", "--out-key", "o.key"); r.code != 1 || !strings.Contains(r.stderr, "200 days") {
+		t.Fatalf("--days 201: exit %d %s", r.code, r.stderr)
 	}
 }
