@@ -2,6 +2,7 @@ package ocspresponder
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -155,7 +156,7 @@ func (r *Responder) logRequest(req *http.Request, res result, code int, start ti
 		slog.Duration("duration", r.o.Now().Sub(start)),
 	}
 	if res.serial != nil {
-		attrs = append(attrs, slog.String("serial", fmt.Sprintf("%x", res.serial)))
+		attrs = append(attrs, slog.String("serial", hex.EncodeToString(res.serial.Bytes())))
 	}
 	if res.err != nil {
 		attrs = append(attrs, slog.String("error", res.err.Error()))

@@ -2,6 +2,7 @@ package ocspresponder
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,7 +68,7 @@ func (r *Responder) lookup(ctx context.Context, iss *issuer, serial *big.Int) (c
 			// undefined; the certificate is still revoked, so say so without a reason rather
 			// than fail the request (which a soft-failing client would read as "fine").
 			r.log.LogAttrs(ctx, slog.LevelWarn, "ocsp: revoked certificate has an invalid reason code; omitting it",
-				slog.String("serial", fmt.Sprintf("%x", serial)), slog.Int("reason", reason))
+				slog.String("serial", hex.EncodeToString(serial.Bytes())), slog.Int("reason", reason))
 			reason = int(revocation.Unspecified)
 		}
 		return certState{status: ocsp.Revoked, revokedAt: c.RevokedAt.UTC().Truncate(time.Second), reason: reason}, nil

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func TestRevocationPublishedAtOnce(t *testing.T) {
 	// The audit trail names the serial and who asked, and no key material is ever logged.
 	var audited bool
 	for _, ev := range r.logs.events(t, "audit: revoked certificate") {
-		audited = audited || ev["serial"] == leaf.SerialNumber.Text(16) && ev["requester"] == "test" && ev["reason"] == "keyCompromise"
+		audited = audited || ev["serial"] == hex.EncodeToString(leaf.SerialNumber.Bytes()) && ev["requester"] == "test" && ev["reason"] == "keyCompromise"
 	}
 	if !audited || len(r.logs.events(t, "audit: signing certificate")) < 2 {
 		t.Fatalf("audit events missing:\n%s", r.logs.String())

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -61,7 +62,7 @@ func newTLSCert(ctx context.Context, o tlsCertOptions) (*tlsCert, error) {
 	case err == nil && t.usable(ctx, c):
 		t.cur.Store(c)
 		o.Logger.Info("reusing the HTTPS certificate", slog.String("file", t.certPath()),
-			slog.String("serial", c.Leaf.SerialNumber.Text(16)), slog.Time("not_after", c.Leaf.NotAfter))
+			slog.String("serial", hex.EncodeToString(c.Leaf.SerialNumber.Bytes())), slog.Time("not_after", c.Leaf.NotAfter))
 		return t, nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		o.Logger.Warn("replacing an unreadable HTTPS certificate", slog.String("error", err.Error()))
