@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -226,7 +227,7 @@ func TestHTTPLog(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &event); err != nil {
 		t.Fatal(err)
 	}
-	if event.Level != "ERROR" || event.Status != "internal" || event.Serial != leaf.SerialNumber.Text(16) || !strings.Contains(event.Error, "hsm offline") {
+	if event.Level != "ERROR" || event.Status != "internal" || event.Serial != hex.EncodeToString(leaf.SerialNumber.Bytes()) || !strings.Contains(event.Error, "hsm offline") {
 		t.Fatalf("log event %+v", event)
 	}
 }
