@@ -260,3 +260,16 @@ func TestNewSerial(t *testing.T) {
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestParseSerial(t *testing.T) {
+	for _, ok := range []string{"1", "3a7f09c2e1d5b4a8", "3A:7F:09", "7f" + strings.Repeat("ff", 19)} {
+		if _, err := issuance.ParseSerial(ok); err != nil {
+			t.Errorf("ParseSerial(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "0", "00", "-1", "0x12", "xyz", " 12", "ff" + strings.Repeat("ff", 20)} {
+		if _, err := issuance.ParseSerial(bad); !errors.Is(err, issuance.ErrBadSerial) {
+			t.Errorf("ParseSerial(%q) = %v, want ErrBadSerial", bad, err)
+		}
+	}
+}

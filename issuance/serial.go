@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 )
 
 // serialBytes of randomness: 128 bits, well above the 64 the CA/Browser Forum requires (BR
@@ -31,4 +32,27 @@ func NewSerial(r io.Reader) (*big.Int, error) {
 		}
 	}
 	return nil, errors.New("issuance: random source returned only zeros")
+}
+
+// ErrBadSerial is returned by ParseSerial.
+var ErrBadSerial = errors.New("invalid serial: want a positive hexadecimal number of at most 20 octets, such as 3a7f09c2e1d5b4a8")
+
+// ParseSerial reads a serial as `anchor list` and `openssl x509 -serial` print it: hexadecimal,
+// colons allowed between digits. Anything else, zero, and serials longer than RFC 5280's 20
+// octets (which no certificate can carry) are ErrBadSerial.
+func ParseSerial(s string) (*big.Int, error) {
+	h := strings.ReplaceAll(s, ":", "")
+	if h == "" || len(h) > 64 {
+		return nil, ErrBadSerial
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return nil, ErrBadSerial
+		}
+	}
+	n, ok := new(big.Int).SetString(h, 16)
+	if !ok || n.Sign() <= 0 || len(n.Bytes()) > 20 {
+		return nil, ErrBadSerial
+	}
+	return n, nil
 }

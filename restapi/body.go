@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+
+	"github.com/anchorpki/anchor/issuance"
 )
 
 // readBody reads at most limit bytes of a request body. A larger body is a 413, whatever its
@@ -80,19 +82,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // parseSerial reads a serial from a URL: hexadecimal as `anchor list` and `openssl x509 -serial`
 // print it, either case, colons allowed; positive and at most 20 octets (RFC 5280 §4.1.2.2).
 func parseSerial(s string) (*big.Int, error) {
-	h := strings.ReplaceAll(s, ":", "")
-	bad := problemf(TypeMalformed, "invalid serial %q: want a positive hexadecimal number of at most 20 octets, such as 3a7f09c2e1d5b4a8", s)
-	if h == "" || len(h) > 64 {
-		return nil, bad
-	}
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return nil, bad
-		}
-	}
-	n, ok := new(big.Int).SetString(h, 16)
-	if !ok || n.Sign() <= 0 || len(n.Bytes()) > 20 {
-		return nil, bad
+	n, err := issuance.ParseSerial(s)
+	if err != nil {
+		return nil, problemf(TypeMalformed, "invalid serial %q: want a positive hexadecimal number of at most 20 octets, such as 3a7f09c2e1d5b4a8", s)
 	}
 	return n, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/pemfile"
 	"github.com/anchorpki/anchor/revocation"
 )
@@ -85,11 +86,12 @@ Revoking a certificate twice changes nothing: the first time and reason stand an
 	return cmd
 }
 
-// parseSerial reads a serial as people copy it: hex, with or without colons or a 0x prefix.
+// parseSerial reads a serial as people copy it: what issuance.ParseSerial takes, with
+// surrounding blanks or a 0x prefix.
 func parseSerial(s string) (*big.Int, error) {
-	h := strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X"), ":", "")
-	n, ok := new(big.Int).SetString(h, 16)
-	if !ok || h == "" || n.Sign() <= 0 {
+	t := strings.TrimSpace(s)
+	n, err := issuance.ParseSerial(strings.TrimPrefix(strings.TrimPrefix(t, "0x"), "0X"))
+	if err != nil {
 		return nil, fmt.Errorf("invalid serial %q: want a positive hexadecimal number such as 3a7f09c2e1d5b4a8", s)
 	}
 	return n, nil
