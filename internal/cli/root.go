@@ -41,10 +41,13 @@ type env struct {
 	httpClient *http.Client
 }
 
+// httpClient makes every outbound request (verify --fetch-crl/--ocsp, ocsp check). Tests
+// replace it (export_test.go): fixtures name fixed URLs that must reach loopback servers.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
 // Run executes the anchor command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv,
-		httpClient: &http.Client{Timeout: 10 * time.Second}}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, httpClient: httpClient}
 	root := e.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,10 +28,6 @@ type verifyReport struct {
 	RootCount int       `json:"root_count"`
 	At        time.Time `json:"at"`
 }
-
-// verifyHTTPClientOverride, set only by tests (export_test.go), replaces the client of
-// --fetch-crl and --ocsp: fixtures name fixed URLs, and tests must still reach loopback servers.
-var verifyHTTPClientOverride *http.Client
 
 // verifyFlags are the command's flags, kept in one value so the helpers below can read them.
 type verifyFlags struct {
@@ -83,9 +78,6 @@ usage at all, also with --host; it cannot be combined with other --eku values or
 				return err
 			}
 			opts.HTTPClient = e.httpClient
-			if verifyHTTPClientOverride != nil {
-				opts.HTTPClient = verifyHTTPClientOverride
-			}
 			rep := verifyReport{Result: verify.Verify(cmd.Context(), leaf, opts), Roots: roots, RootCount: len(opts.Roots), At: opts.At}
 			if err := render(e.stdout, f.asJSON, rep, func(w io.Writer) { rep.text(w, displayName(args[0])) }); err != nil {
 				return err
