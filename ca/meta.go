@@ -1,12 +1,14 @@
 package ca
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/anchorpki/anchor/internal/atomicfile"
@@ -48,4 +50,29 @@ func (l Layout) Meta() (Meta, error) {
 		return m, fmt.Errorf("%s: %w", l.metaPath(), err)
 	}
 	return m, nil
+}
+
+// Create makes a new CA in the directory: the hierarchy NewHierarchy builds (recorded in
+// o.Inventory), its files (Save: keys 0600, encrypted when passphrase is set) and the Meta that
+// later commands read. `anchor ca init` and the first run of `anchor serve` both start here.
+func (l Layout) Create(ctx context.Context, o HierarchyOptions, passphrase []byte) (*Hierarchy, error) {
+	h, err := NewHierarchy(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Save(h, passphrase); err != nil {
+		return nil, err
+	}
+	m := Meta{Name: o.Name, KeyType: o.KeyType, BaseURL: strings.TrimRight(o.BaseURL, "/"),
+		Encrypted: len(passphrase) > 0, CreatedAt: time.Now().UTC()}
+	if o.Now != nil {
+		m.CreatedAt = o.Now().UTC()
+	}
+	if m.Name == "" {
+		m.Name = DefaultName
+	}
+	if m.KeyType == "" {
+		m.KeyType = keys.DefaultType
+	}
+	return h, l.SaveMeta(m)
 }

@@ -38,16 +38,9 @@ func (s *Server) createCA(ctx context.Context, linter *lint.Linter) error {
 		}
 	}
 	s.log.Info("first run: creating the CA", slog.String("data", s.layout.Dir), slog.String("url", url))
-	h, err := ca.NewHierarchy(ctx, ca.HierarchyOptions{Name: ca.DefaultName, KeyType: keys.ECP256, BaseURL: url,
-		Linter: linter, Inventory: s.db, Now: s.o.Now})
+	h, err := s.layout.Create(ctx, ca.HierarchyOptions{Name: ca.DefaultName, KeyType: keys.ECP256, BaseURL: url,
+		Linter: linter, Inventory: s.db, Now: s.o.Now}, s.o.Passphrase)
 	if err != nil {
-		return err
-	}
-	if err := s.layout.Save(h, s.o.Passphrase); err != nil {
-		return err
-	}
-	if err := s.layout.SaveMeta(ca.Meta{Name: ca.DefaultName, KeyType: keys.ECP256, BaseURL: url,
-		Encrypted: len(s.o.Passphrase) > 0, CreatedAt: s.o.Now().UTC()}); err != nil {
 		return err
 	}
 	now := s.o.Now().UTC().Truncate(time.Second)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,7 +80,7 @@ domains. --url is the public base URL written into issued certificates (CRL, OCS
 				return err
 			}
 			var done func()
-			h, err := ca.NewHierarchy(cmd.Context(), ca.HierarchyOptions{
+			h, err := layout.Create(cmd.Context(), ca.HierarchyOptions{
 				Name: name, KeyType: t, RootValidity: time.Duration(rootDays) * 24 * time.Hour,
 				IntermediateValidity: time.Duration(intDays) * 24 * time.Hour, PermittedDNS: permitted,
 				BaseURL: baseURL, Linter: l, Inventory: db,
@@ -91,18 +90,11 @@ domains. --url is the public base URL written into issued certificates (CRL, OCS
 					}
 					done = progress(e.stderr, stage)
 				},
-			})
+			}, pass)
 			if done != nil {
 				done()
 			}
 			if err != nil {
-				return err
-			}
-			if err := layout.Save(h, pass); err != nil {
-				return err
-			}
-			if err := layout.SaveMeta(ca.Meta{Name: name, KeyType: t, BaseURL: strings.TrimRight(baseURL, "/"),
-				Encrypted: pass != nil, CreatedAt: time.Now().UTC()}); err != nil {
 				return err
 			}
 			// First CRLs, so the distribution points the certificates name are never empty: the
