@@ -39,6 +39,9 @@ const (
 	ProblemUnsupportedContact      ProblemType = errorNS + "unsupportedContact"
 	ProblemUnsupportedIdentifier   ProblemType = errorNS + "unsupportedIdentifier"
 	ProblemUserActionRequired      ProblemType = errorNS + "userActionRequired"
+	// ProblemAlreadyReplaced: a newOrder names in "replaces" a certificate that another order
+	// replaced already (RFC 9773 §5, §8.3).
+	ProblemAlreadyReplaced ProblemType = errorNS + "alreadyReplaced"
 )
 
 // defaultStatus is the HTTP status each type is sent with unless a caller chooses another. RFC
@@ -70,6 +73,7 @@ var defaultStatus = map[ProblemType]int{
 	ProblemUnsupportedContact:      http.StatusBadRequest,
 	ProblemUnsupportedIdentifier:   http.StatusBadRequest,
 	ProblemUserActionRequired:      http.StatusForbidden,
+	ProblemAlreadyReplaced:         http.StatusConflict,
 }
 
 // DefaultStatus returns the HTTP status a problem of type t is sent with: the table above for
@@ -103,6 +107,9 @@ type Problem struct {
 	// problem that concerns one identifier (RFC 8555 §6.7.1).
 	Identifier  *Identifier  `json:"identifier,omitempty"`
 	Subproblems []Subproblem `json:"subproblems,omitempty"`
+	// Algorithms lists the JWS algorithms the server accepts, on badSignatureAlgorithm (RFC
+	// 8555 §6.2), so a client can pick one.
+	Algorithms []string `json:"algorithms,omitempty"`
 }
 
 // Subproblem is one of several errors reported together (RFC 8555 §6.7.1), typically one per
@@ -170,6 +177,9 @@ func AccountDoesNotExist(detail string) *Problem {
 
 // AlreadyRevoked: the certificate to revoke is already revoked.
 func AlreadyRevoked(detail string) *Problem { return NewProblem(ProblemAlreadyRevoked, detail) }
+
+// AlreadyReplaced: the certificate a newOrder "replaces" was replaced by another order (RFC 9773).
+func AlreadyReplaced(detail string) *Problem { return NewProblem(ProblemAlreadyReplaced, detail) }
 
 // BadCSR: the finalize CSR is unacceptable (RFC 8555 §7.4).
 func BadCSR(detail string) *Problem { return NewProblem(ProblemBadCSR, detail) }

@@ -92,6 +92,15 @@ func (p *Policy) Check(r Request) error {
 	return nil
 }
 
+// CheckName applies the name rules alone to one DNS name or IP address, as a front end that
+// learns the names before the key does (an ACME newOrder) needs to.
+func (p *Policy) CheckName(name string) error {
+	if _, err := netip.ParseAddr(name); err == nil {
+		return p.checkIP(name)
+	}
+	return p.checkDNS(name)
+}
+
 // CheckValidity applies MaxValidity to a certificate's actual validity period. Check can apply
 // it only when a request names both ends; the authority calls this once the defaults are filled
 // in, so a default lifetime cannot escape the policy.
