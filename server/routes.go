@@ -87,6 +87,9 @@ func (s *Server) buildHTTPServers() error {
 	if api != nil {
 		secure.prefix("/api/v1/", route{"", api})
 	}
+	if s.acme != nil {
+		secure.prefix("/acme/", route{"/acme", s.acme})
+	}
 
 	plain := newRouter()
 	plain.exact["/healthz"] = route{"/healthz", health}

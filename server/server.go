@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/config"
 	"github.com/anchorpki/anchor/lint"
@@ -73,6 +74,7 @@ type Server struct {
 	auth, self *ca.Authority
 
 	responder *ocspresponder.Responder
+	acme      *acmeserver.Server // nil when acme.enabled is false
 	crls      *crlPublisher
 	tls       *tlsCert
 	health    *health
@@ -235,6 +237,9 @@ func (s *Server) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.acme, err = s.acmeHandler(&rules); err != nil {
+		return err
+	}
 	s.health = newHealth(s.db, s.loaded.Issuer.Signer(), s.loaded.Intermediate.PublicKey, s.o.Now, s.log)
 	s.refreshExpiring(ctx)
 	return s.buildHTTPServers()
@@ -326,7 +331,11 @@ func (s *Server) closeResources() error {
 				ln.Close()
 			}
 		}
-		// Background work (a TLS renewal) may still be writing to the inventory.
+		// Background work (a TLS renewal, an ACME validation) may still be writing to the
+		// inventory.
+		if s.acme != nil {
+			s.acme.Close()
+		}
 		s.bg.stop()
 		if s.db != nil {
 			err = s.db.Close()

@@ -98,7 +98,8 @@ hierarchy with an inventory of every certificate issued, and the tools to inspec
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(e.keyCommand(), e.csrCommand(), e.certCommand(), e.caCommand(), e.issueCommand(),
-		e.listCommand(), e.inspectCommand(), e.verifyCommand(), e.revokeCommand(), e.crlCommand(), e.ocspCommand(), e.tokenCommand(), e.serveCommand())
+		e.listCommand(), e.inspectCommand(), e.verifyCommand(), e.revokeCommand(), e.crlCommand(), e.ocspCommand(), e.tokenCommand(), e.serveCommand(),
+		e.trustCommand(), e.probeCommand(), e.proxyCommand(), e.acmeCommand())
 	return root
 }
 

@@ -20,6 +20,9 @@ func (e *env) serveCommand() *cobra.Command {
 		{"http-listen", "http_listen", "plain-HTTP address of OCSP, CRLs and CA certificates (default 127.0.0.1:8080)"},
 		{"url", "url", "public base URL written into certificates (first run default: http://HTTP-LISTEN-ADDRESS)"},
 		{"db", "db", "inventory: a SQLite file (default DATA/anchor.db) or postgres://user@host/db"},
+		{"acme-http01-port", "acme.http01_port", "port the ACME server connects to for http-01 validation (default 80)"},
+		{"acme-tlsalpn01-port", "acme.tlsalpn01_port", "port the ACME server connects to for tls-alpn-01 validation (default 443)"},
+		{"acme-resolver", "acme.resolver", "DNS server (host:port) for every ACME validation lookup (default: the system resolver)"},
 	}
 	cmd := &cobra.Command{
 		Use:   "serve [--listen ADDR] [--http-listen ADDR] [--url URL] [--db DSN]",
@@ -32,6 +35,7 @@ how to trust it. Every run then serves:
 
   HTTPS (--listen, default 127.0.0.1:8443), with a certificate the CA issues itself:
     /api/v1/    the REST API (bearer tokens from anchor token, or client certificates)
+    /acme/directory  the ACME server (RFC 8555) for certbot, lego and other clients
     /healthz    200 when the inventory answers and the CA key signs, else 503
     /metrics    Prometheus metrics
   HTTP (--http-listen, default 127.0.0.1:8080), what relying parties fetch without TLS:
