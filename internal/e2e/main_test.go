@@ -87,7 +87,8 @@ func freePort(t testing.TB) string {
 type server struct {
 	t          testing.TB
 	data       string
-	https, web string // listen addresses
+	https, web string   // listen addresses
+	extra      []string // more serve flags
 	cmd        *exec.Cmd
 	stderr     *bytes.Buffer
 	done       chan error
@@ -101,7 +102,8 @@ func newServer(t testing.TB, data string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.stderr = &bytes.Buffer{}
-	s.cmd = exec.Command(anchorBinary(s.t), "--data", s.data, "serve", "--listen", s.https, "--http-listen", s.web)
+	args := append([]string{"--data", s.data, "serve", "--listen", s.https, "--http-listen", s.web}, s.extra...)
+	s.cmd = exec.Command(anchorBinary(s.t), args...)
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, &lockedWriter{w: s.stderr}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
