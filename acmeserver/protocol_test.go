@@ -11,12 +11,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anchorpki/anchor/acme"
 	"github.com/anchorpki/anchor/acmeserver"
+	"github.com/anchorpki/anchor/policy"
 	"github.com/anchorpki/anchor/store"
 	"github.com/go-jose/go-jose/v4"
 	xacme "golang.org/x/crypto/acme"
@@ -478,4 +480,61 @@ func TestRateLimits(t *testing.T) {
 	c2.WaitAuthorization(ctx, z.URI)
 	_, err = c2.AuthorizeOrder(ctx, xacme.DomainIDs("fail.test"))
 	acmeError(t, err, "rateLimited")
+}
+
+func TestPolicyRejectsIdentifiers(t *testing.T) {
+	f := newFixture(t, fixtureOptions{policy: &policy.Policy{AllowedDNS: []string{"test"}, DeniedDNS: []string{"other.test"},
+		AllowedIPs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+	ctx := context.Background()
+	c := f.client()
+	f.register(c)
+	_, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("other.test"))
+	if ae := acmeError(t, err, "rejectedIdentifier"); !strings.Contains(ae.Detail, "other.test") {
+		t.Fatalf("detail %q does not name the identifier", ae.Detail)
+	}
+	// Several refusals come back together, one subproblem each.
+	_, err = c.AuthorizeOrder(ctx, []xacme.AuthzID{{Type: "dns", Value: "www.example.com"}, {Type: "ip", Value: "10.1.2.3"}, {Type: "dns", Value: "a.test"}})
+	if ae := acmeError(t, err, "compound"); len(ae.Subproblems) != 2 {
+		t.Fatalf("compound problem with %d subproblems, want 2: %v", len(ae.Subproblems), ae)
+	}
+	if _, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test")); err != nil {
+		t.Fatalf("an allowed name was refused: %v", err)
+	}
+}
+
+func TestStoreDownIsServerInternalWithoutDetails(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	c := f.client()
+	acct := f.register(c)
+	n := f.nonce()
+	f.db.Close()
+	resp, body := raw{f: f, key: c.Key, kid: acct.URI}.post(f.srv.URL+"/acme/new-order",
+		map[string]any{"identifiers": []acme.Identifier{{Type: "dns", Value: "a.test"}}}, n)
+	p := problem(t, resp, body, "serverInternal", 500)
+	if d, _ := p["detail"].(string); strings.Contains(d, "sql") || strings.Contains(d, "store") || strings.Contains(d, f.dbPath) {
+		t.Fatalf("serverInternal leaks internals: %q", d)
+	}
+	if !strings.Contains(f.logs.String(), "acme: internal error") {
+		t.Fatal("the cause was not logged")
+	}
+}
+
+func TestNewNonceHeadAndGet(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	for method, status := range map[string]int{http.MethodHead: http.StatusOK, http.MethodGet: http.StatusNoContent} {
+		req, _ := http.NewRequest(method, f.srv.URL+"/acme/new-nonce", nil)
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != status || resp.Header.Get("Replay-Nonce") == "" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s new-nonce: %d, nonce %q, Cache-Control %q", method, resp.StatusCode, resp.Header.Get("Replay-Nonce"), resp.Header.Get("Cache-Control"))
+		}
+	}
+	var d acme.Directory
+	getJSON(t, f, f.dir, &d)
+	if d.Meta == nil || d.Meta.TermsOfService == "" || len(d.Meta.Profiles) == 0 || len(d.Meta.CAAIdentities) == 0 || d.RenewalInfo == "" || d.KeyChange == "" {
+		t.Fatalf("directory lacks fields: %+v %+v", d, d.Meta)
+	}
 }
