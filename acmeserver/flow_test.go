@@ -246,3 +246,38 @@ func TestRevokeByAccountAndByKey(t *testing.T) {
 		t.Fatalf("authority saw revocations %v", f.revoked)
 	}
 }
+
+// TestValidationProblemTypes checks that each way a validation fails reaches the client as its
+// RFC 8555 §6.7 type.
+func TestValidationProblemTypes(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.dns.Add(t, "down.test. 60 IN A 127.0.0.2") // nothing listens there
+	ctx := context.Background()
+	c := f.client()
+	f.register(c)
+	for _, tc := range []struct{ name, typ, want string }{
+		{"down.test", "http-01", "connection"},
+		{"b.test", "dns-01", "dns"},         // no TXT record published
+		{"alpn.test", "tls-alpn-01", "tls"}, // the responder has no certificate for it
+		{"nxdomain.test", "http-01", "dns"},
+	} {
+		o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs(tc.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, _ := c.GetAuthorization(ctx, o.AuthzURLs[0])
+		for _, ch := range z.Challenges {
+			if ch.Type == tc.typ {
+				if _, err := c.Accept(ctx, ch); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		_, err = c.WaitAuthorization(ctx, z.URI)
+		var ae *xacme.AuthorizationError
+		if !errors.As(err, &ae) || len(ae.Errors) == 0 {
+			t.Fatalf("%s %s: %v, want an authorization error", tc.name, tc.typ, err)
+		}
+		acmeError(t, ae.Errors[0], tc.want)
+	}
+}
