@@ -22,6 +22,7 @@ type proxyFlags struct {
 	passFile          string
 	acmeURL           string
 	domains           []string
+	acme              proxyACMEFlags // the rest of --acme (acme_client.go)
 	clientCA          string
 	requireClientCert bool
 	revocation        string
@@ -48,6 +49,14 @@ few seconds and reloaded when they change: new handshakes get the new certificat
 connections are not dropped, and a bad new pair is logged and ignored. --ocsp-staple staples
 the responder's answer for the certificate, refreshed at half its validity.
 
+With --acme URL and --domain NAME... the certificate comes from an ACME CA instead (anchor
+serve, Let's Encrypt, ...): obtained at start into --acme-dir (default ./anchor-proxy-acme, laid
+out as by "anchor acme obtain --out-dir"; reused while still good), proven with
+--acme-http-01-port N, --acme-webroot DIR, --acme-tls-alpn-01-port N (not the proxy's port) or
+--acme-dns-hook CMD, and renewed in the background when "anchor acme renew" would. A renewal
+made by another process ("anchor acme renew --out-dir DIR --force") is served too. --acme-roots
+trusts the CA's HTTPS; --passphrase-file then encrypts the ACME account key.
+
 Mutual TLS: --client-ca names the CAs (PEM bundle) whose client certificates are accepted;
 they must allow clientAuth. Clients send their intermediate with their certificate (a chain
 file), or the bundle includes it; every certificate of the bundle is a trust anchor. With --require-client-cert a handshake without a certificate is
@@ -67,6 +76,10 @@ and lets requests in flight finish.`,
 		Example: `  anchor issue app.internal 127.0.0.1 --out-cert app.pem --out-key app.key --out-chain app-chain.pem
   anchor proxy --listen 127.0.0.1:8443 --upstream http://127.0.0.1:5000 --cert app-chain.pem --key app.key
   curl --cacert anchor-data/ca/root.pem https://app.internal:8443/
+
+  # certificate from an ACME CA, validated over http-01 on port 80, renewed automatically
+  anchor proxy --listen :443 --upstream http://127.0.0.1:5000 --acme https://ca.internal:8443/acme/directory \
+      --acme-roots anchor-data/ca/root.pem --domain app.internal --acme-http-01-port 80
 
   # mutual TLS: only clients with a certificate from this CA
   anchor issue alice@example.com --profile client --out-cert alice.pem --out-key alice.key --out-chain alice-chain.pem
@@ -89,6 +102,7 @@ and lets requests in flight finish.`,
 	fl.StringVar(&f.passFile, "passphrase-file", "", "file holding the passphrase of an encrypted --key")
 	fl.StringVar(&f.acmeURL, "acme", "", "obtain the certificate from this ACME directory URL instead of --cert/--key")
 	fl.StringSliceVar(&f.domains, "domain", nil, "name to obtain with --acme (repeatable)")
+	f.acme.register(fl)
 	fl.StringVar(&f.clientCA, "client-ca", "", "PEM bundle of the CAs whose client certificates are accepted")
 	fl.BoolVar(&f.requireClientCert, "require-client-cert", false, "refuse clients without a certificate (needs --client-ca)")
 	fl.StringVar(&f.revocation, "client-revocation", "auto", "client certificate revocation check: auto, ocsp, crl or off")
@@ -132,23 +146,30 @@ func (e *env) runProxy(cmd *cobra.Command, f *proxyFlags) error {
 	log := slog.New(slog.NewJSONHandler(e.stderr, nil))
 	var certs tlsproxy.CertSource
 	if f.acmeURL != "" {
-		// TODO(acme): build an acmeclient-backed tlsproxy.CertSource from f.acmeURL and f.domains.
-		return usagef("proxy --acme: the ACME client is not available yet")
-	}
-	pass, err := e.readPassphrase(f.passFile, "") // not $ANCHOR_PASSPHRASE_FILE: that one is the CA keys'
-	if err != nil {
-		return err
-	}
-	files, err := tlsproxy.NewFileSource(tlsproxy.FileSourceOptions{CertFile: f.certFile, KeyFile: f.keyFile, Passphrase: pass, Logger: log})
-	if err != nil {
-		if errors.Is(err, keys.ErrPassphraseRequired) {
-			return fmt.Errorf("%w (give --passphrase-file)", err)
+		src, err := e.proxyACMESource(ctx, f, log)
+		if err != nil {
+			return err
 		}
-		return err
-	}
-	certs = files
-	if f.ocspStaple {
-		certs = tlsproxy.Staple(files, tlsproxy.StapleOptions{HTTPClient: e.httpClient, Logger: log})
+		certs = src
+		if f.ocspStaple {
+			certs = tlsproxy.Staple(src, tlsproxy.StapleOptions{HTTPClient: e.httpClient, Logger: log})
+		}
+	} else {
+		pass, err := e.readPassphrase(f.passFile, "") // not $ANCHOR_PASSPHRASE_FILE: that one is the CA keys'
+		if err != nil {
+			return err
+		}
+		files, err := tlsproxy.NewFileSource(tlsproxy.FileSourceOptions{CertFile: f.certFile, KeyFile: f.keyFile, Passphrase: pass, Logger: log})
+		if err != nil {
+			if errors.Is(err, keys.ErrPassphraseRequired) {
+				return fmt.Errorf("%w (give --passphrase-file)", err)
+			}
+			return err
+		}
+		certs = files
+		if f.ocspStaple {
+			certs = tlsproxy.Staple(files, tlsproxy.StapleOptions{HTTPClient: e.httpClient, Logger: log})
+		}
 	}
 	var pool *x509.CertPool
 	if f.clientCA != "" {

@@ -42,7 +42,7 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"cert and acme", append(files, "--acme", "https://acme.test/dir", "--domain", "a.test"), 2, "not both"},
 		{"acme without domain", append(up, "--acme", "https://acme.test/dir"), 2, "at least one --domain"},
 		{"domain without acme", append(files, "--domain", "a.test"), 2, "--domain needs --acme"},
-		{"acme not built yet", append(up, "--acme", "https://acme.test/dir", "--domain", "a.test"), 2, "proxy --acme: the ACME client is not available yet"},
+		{"acme without a challenge method", append(up, "--acme", "https://acme.test/dir", "--domain", "a.test"), 2, "give one challenge method"},
 		{"require without CA", append(files, "--require-client-cert"), 2, "--require-client-cert needs --client-ca"},
 		{"bad revocation mode", append(files, "--client-revocation", "soft"), 2, "give auto, ocsp, crl or off"},
 		{"bad listen", append(files, "--listen", "8443"), 2, "--listen"},
