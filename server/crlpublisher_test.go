@@ -3,8 +3,10 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"math/big"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/anchorpki/anchor/revocation"
 	"github.com/anchorpki/anchor/server"
 	"github.com/anchorpki/anchor/store"
+	"golang.org/x/crypto/ocsp"
 )
 
 // revokeElsewhere revokes as `anchor revoke` does in another process: its own connection to
@@ -119,4 +122,36 @@ func TestRootCRLFileIsReloaded(t *testing.T) {
 		_, body, _ := get(t, nil, r.httpURL("/crl/root.crl"))
 		return bytes.Equal(body, f.DER)
 	})
+}
+
+// OCSP answers a revocation made by another process (`anchor revoke`) within the status
+// cache's recheck interval, and one made through this server at once.
+func TestOCSPFollowsRevocationsElsewhere(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := start(t, dir, nil)
+	iss, _ := r.issue(t, "server", time.Time{}, "ocsp-elsewhere.test")
+	req, err := ocsp.CreateRequest(iss.Certificate, iss.Chain[0], &ocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() int {
+		code, body, _ := get(t, nil, r.httpURL("/ocsp/"+url.PathEscape(base64Std(req))))
+		o, err := ocsp.ParseResponseForCert(body, iss.Certificate, iss.Chain[0])
+		if code != 200 || err != nil {
+			t.Fatalf("OCSP: %d %v", code, err)
+		}
+		return o.Status
+	}
+	for range 3 { // the status is cached now
+		if s := status(); s != ocsp.Good {
+			t.Fatalf("status %d before the revocation", s)
+		}
+	}
+	revokeElsewhere(t, dir, iss.Certificate.SerialNumber, revocation.KeyCompromise)
+	began := time.Now()
+	eventually(t, 5*time.Second, "OCSP answers a revocation made by another process", func() bool { return status() == ocsp.Revoked })
+	if d := time.Since(began); d > time.Second {
+		t.Fatalf("OCSP took %v to answer revoked; the cache rechecks every 50 ms", d)
+	}
 }

@@ -74,6 +74,7 @@ type Server struct {
 	auth, self *ca.Authority
 
 	responder *ocspresponder.Responder
+	statuses  *ocspresponder.StatusCache
 	acme      *acmeserver.Server // nil when acme.enabled is false
 	crls      *crlPublisher
 	tls       *tlsCert
@@ -222,7 +223,10 @@ func (s *Server) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.responder, err = ocspresponder.New(ocspresponder.Options{Source: s.db, Issuers: chain, Signer: signer.ForIssuer,
+	// Statuses are cached so a busy responder reads nothing per request; the cache re-reads
+	// the store's revocation epoch every 50 ms, and onRevoked invalidates it at once.
+	s.statuses = ocspresponder.NewStatusCache(s.db, ocspresponder.StatusCacheOptions{})
+	s.responder, err = ocspresponder.New(ocspresponder.Options{Source: s.statuses, Issuers: chain, Signer: signer.ForIssuer,
 		Validity: time.Duration(s.cfg.OCSP.Validity), Now: s.o.Now, Logger: s.log, Observe: s.metrics.observeOCSP})
 	if err != nil {
 		return err
@@ -366,6 +370,9 @@ func (s *Server) onIssued(i *ca.Issued) { s.metrics.issued.WithLabelValues(i.Pro
 // onRevoked counts a revocation and re-signs the CRL before the revoking request is answered,
 // so that whoever revoked can fetch a CRL that lists the certificate at once.
 func (s *Server) onRevoked(r *ca.Revoked) {
+	if s.statuses != nil {
+		s.statuses.Invalidate()
+	}
 	if s.crls == nil {
 		return // not serving yet: New revokes nothing
 	}

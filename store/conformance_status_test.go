@@ -46,3 +46,45 @@ func testStatus(t *testing.T, dsn string) {
 		t.Errorf("Status(serial 0) = %v, want ErrInvalid", err)
 	}
 }
+
+// testRevocationEpoch: the epoch moves on every change a status cache must see, in any
+// process, and not on issuance, which a cache never holds stale (it does not cache unknown).
+func testRevocationEpoch(t *testing.T, dsn string) {
+	db, other := openDB(t, dsn), openDB(t, dsn)
+	ctx := context.Background()
+	epoch := func() int64 {
+		t.Helper()
+		n, err := db.RevocationEpoch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	e0 := epoch()
+	issue(t, db, cert(issuerA, 1))
+	issue(t, db, cert(issuerA, 2))
+	if e := epoch(); e != e0 {
+		t.Fatalf("issuance moved the epoch %d → %d", e0, e)
+	}
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"revoke in another process", func() error { return other.Revoke(ctx, issuerA, big.NewInt(1), 1, time.Time{}) }},
+		{"hold", func() error { return db.Revoke(ctx, issuerA, big.NewInt(2), 6, time.Time{}) }},
+		{"release the hold", func() error { return db.ReleaseHold(ctx, issuerA, big.NewInt(2)) }},
+		{"hold again", func() error { return db.Revoke(ctx, issuerA, big.NewInt(2), 6, time.Time{}) }},
+		{"hold becomes keyCompromise", func() error { return db.Revoke(ctx, issuerA, big.NewInt(2), 1, time.Time{}) }},
+	}
+	prev := epoch()
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if e := epoch(); e == prev {
+			t.Fatalf("%s did not move the epoch (%d)", s.name, e)
+		} else {
+			prev = e
+		}
+	}
+}

@@ -42,6 +42,7 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		{"ReleaseHold", testReleaseHold},
 		{"HoldThenRevoke", testHoldThenRevoke},
 		{"Status", testStatus},
+		{"RevocationEpoch", testRevocationEpoch},
 		{"CRLNumberConcurrent", testCRLNumberConcurrent},
 		{"Tokens", testTokens},
 		{"TokenInvalid", testTokenInvalid},
