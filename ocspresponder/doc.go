@@ -8,7 +8,10 @@
 // step. Signed responses are cached by (issuer, CertID hash algorithm, serial) together with the
 // status they encode; a cached response is served only while the inventory still reports that
 // status and the response is within the first half of its validity. The steady state is one
-// indexed read and no signature.
+// indexed read and no signature. A StatusCache in front of the inventory removes that read too:
+// it keeps statuses while the store's revocation epoch stands, so another process's revocation
+// is answered within its recheck interval (50 ms) and one the caller reports through Invalidate
+// at once; `anchor serve` uses it.
 //
 // Decisions a relying party or operator may want to know:
 //
