@@ -28,6 +28,9 @@ func (s *Server) newAccount(q *request) (*response, error) {
 	}
 	existing, err := s.o.Store.ACMEAccountByThumbprint(q.ctx, tp)
 	switch {
+	case err == nil && existing.Status != string(acme.StatusValid):
+		// RFC 8555 §7.3.6: nothing signed by a deactivated account's key is accepted.
+		return nil, unauthorized("the account of this key is %s", existing.Status)
 	case err == nil:
 		return s.accountResponse(q, existing, http.StatusOK), nil
 	case !errors.Is(err, store.ErrNotFound):

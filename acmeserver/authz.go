@@ -17,10 +17,12 @@ import (
 // authorization being validated, a processing challenge.
 const pollAfter = time.Second
 
-// staleValidation is how long a challenge may stay processing before a new response from the
-// client starts it again: long enough for any real validation, short enough that a process
-// that died mid-validation does not strand the authorization.
-const staleValidation = 2 * time.Minute
+// stale reports whether a challenge has been processing for longer than any validation takes
+// (the wait for a slot plus the validation, each bounded by ValidationTimeout): the process
+// running it died or stopped, and it must be started again.
+func (s *Server) stale(c challengeState, now time.Time) bool {
+	return c.Status == acme.StatusProcessing && now.Sub(c.Started) > 2*s.o.ValidationTimeout+5*time.Second
+}
 
 // authz answers a POST-as-GET of an authorization, or deactivates it (RFC 8555 §7.5, §7.5.2).
 func (s *Server) authz(q *request) (*response, error) {
@@ -28,7 +30,13 @@ func (s *Server) authz(q *request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !q.postAsGet() {
+	if q.postAsGet() {
+		// Clients poll the authorization, not the challenge: this is where a validation
+		// stranded by a restart is picked up again.
+		if a, err = s.resumeStale(q, a); err != nil {
+			return nil, err
+		}
+	} else {
 		var upd struct {
 			Status acme.Status `json:"status"`
 		}
@@ -125,8 +133,7 @@ func (s *Server) challenge(q *request) (*response, error) {
 		c := &b.Challenges[i]
 		up := `<` + q.base + pathAuthz + a.ID + `>;rel="up"`
 		now := s.o.Now()
-		start := !q.postAsGet() && authzStatus(a, now) == acme.StatusPending &&
-			(c.Status == acme.StatusPending || (c.Status == acme.StatusProcessing && now.Sub(c.Started) > staleValidation))
+		start := !q.postAsGet() && authzStatus(a, now) == acme.StatusPending && (c.Status == acme.StatusPending || s.stale(*c, now))
 		if !start {
 			resp := &response{body: wireChallenge(q.base, a.ID, *c), links: []string{up}}
 			if c.Status == acme.StatusProcessing {
@@ -145,7 +152,7 @@ func (s *Server) challenge(q *request) (*response, error) {
 		}
 		// Only one challenge of an authorization is validated at a time.
 		for j := range b.Challenges {
-			if j != i && b.Challenges[j].Status == acme.StatusProcessing {
+			if j != i && b.Challenges[j].Status == acme.StatusProcessing && !s.stale(b.Challenges[j], now) {
 				return nil, malformed("the %s challenge of this authorization is being validated", b.Challenges[j].Type)
 			}
 		}
@@ -177,9 +184,14 @@ func (s *Server) startValidation(authzID, typ, keyAuth, accountURL string) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		slot := time.NewTimer(s.o.ValidationTimeout)
+		defer slot.Stop()
 		select {
 		case s.validate <- struct{}{}:
 			defer func() { <-s.validate }()
+		case <-slot.C:
+			s.recordValidation(authzID, typ, acme.ServerInternal("the CA is too busy to validate now; try again in a minute"))
+			return
 		case <-s.bg.Done():
 			return
 		}
@@ -319,4 +331,45 @@ func (s *Server) recordValidation(authzID, typ string, p *acme.Problem) {
 			return
 		}
 	}
+}
+
+// resumeStale starts again every challenge of a that a stopped process left processing. The key
+// authorization comes from the account's current key, as the client computed it.
+func (s *Server) resumeStale(q *request, a store.ACMEAuthz) (store.ACMEAuthz, error) {
+	now := s.o.Now()
+	var b authzBody
+	if err := json.Unmarshal(a.Body, &b); err != nil {
+		return a, err
+	}
+	var resume []challengeState
+	for i := range b.Challenges {
+		if s.stale(b.Challenges[i], now) {
+			b.Challenges[i].Started = now
+			resume = append(resume, b.Challenges[i])
+		}
+	}
+	if len(resume) == 0 || authzStatus(a, now) != acme.StatusPending {
+		return a, nil
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return a, err
+	}
+	a.Body = raw
+	updated, err := s.o.Store.UpdateACMEAuthz(q.ctx, a)
+	if errors.Is(err, store.ErrConflict) {
+		return s.o.Store.ACMEAuthz(q.ctx, a.ID) // another request resumed it
+	}
+	if err != nil {
+		return a, err
+	}
+	for _, c := range resume {
+		keyAuth, err := acme.KeyAuthorization(c.Token, q.jwk)
+		if err != nil {
+			return updated, err
+		}
+		s.log.Info("acme: resuming a stranded validation", "authz", a.ID, "type", c.Type)
+		s.startValidation(a.ID, c.Type, keyAuth, q.accountURL)
+	}
+	return updated, nil
 }

@@ -2,6 +2,7 @@ package acmeserver
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/anchorpki/anchor/acme"
 )
@@ -15,7 +16,7 @@ func (s *Server) directory(w http.ResponseWriter, r *http.Request) {
 		NewOrder:    b + pathNewOrder,
 		RevokeCert:  b + pathRevokeCert,
 		KeyChange:   b + pathKeyChange,
-		RenewalInfo: b + pathRenewalInfo,
+		RenewalInfo: b + strings.TrimSuffix(pathRenewalInfo, "/"), // clients append "/" + CertID (RFC 9773 §4.1)
 		Meta: &acme.Meta{
 			TermsOfService:          s.o.TermsOfService,
 			Website:                 s.o.Website,

@@ -16,11 +16,8 @@ var eabAlgorithms = []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512
 // newAccount URL. It returns the key ID; binding it is left to the account's creation, which
 // does both in one transaction.
 func (s *Server) verifyEAB(q *request, raw json.RawMessage) (string, error) {
-	var outer struct {
-		Header json.RawMessage `json:"header"`
-	}
-	if err := json.Unmarshal(raw, &outer); err != nil || outer.Header != nil {
-		return "", malformed("externalAccountBinding must be a flattened JWS without an unprotected header")
+	if err := exactMembers(raw); err != nil {
+		return "", malformed("externalAccountBinding: %s", acme.ProblemFrom(err).Detail)
 	}
 	jws, err := jose.ParseSignedJSON(string(raw), eabAlgorithms)
 	if err != nil || len(jws.Signatures) != 1 {

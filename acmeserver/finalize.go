@@ -1,7 +1,10 @@
 package acmeserver
 
 import (
+	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +12,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/anchorpki/anchor/acme"
 	"github.com/anchorpki/anchor/ca"
@@ -54,8 +58,19 @@ func (s *Server) finalize(q *request) (*response, error) {
 		return nil, acme.BadCSR("the CSR's key is the account key; certificates need a key of their own")
 	}
 
+	if err := s.recheckCAA(q, st.body.Authzs); err != nil {
+		return nil, err
+	}
+
+	// From here the client going away must not stop the issuance or its record.
+	ctx := context.WithoutCancel(q.ctx)
+	body := st.body
+	body.Finalizing = s.o.Now()
+	if o.Body, err = json.Marshal(body); err != nil {
+		return nil, err
+	}
 	o.Status = string(acme.StatusProcessing)
-	o, err = s.o.Store.UpdateACMEOrder(q.ctx, o)
+	o, err = s.o.Store.UpdateACMEOrder(ctx, o)
 	if errors.Is(err, store.ErrConflict) {
 		return nil, acme.OrderNotReady("the order is being finalized by another request")
 	}
@@ -63,18 +78,20 @@ func (s *Server) finalize(q *request) (*response, error) {
 		return nil, err
 	}
 
-	req2 := ca.RequestFromCSR(csr, st.body.Profile)
-	req2.SANs = identifierSANs(st.body.Identifiers) // exactly what was validated, nothing else of the CSR
+	// Only what was validated goes into the certificate: the identifiers as SANs, and one of
+	// them as the common name. Nothing else of the CSR's subject is copied: an O or UID there
+	// was proven by nobody, and mTLS systems grant access by them (Kubernetes reads O as the
+	// group).
+	subject, err := commonNameSubject(csr.Subject.CommonName, st.body.Identifiers)
+	if err != nil {
+		return nil, err
+	}
+	req2 := ca.Request{PublicKey: csr.PublicKey, Subject: subject, SANs: identifierSANs(st.body.Identifiers), Profile: st.body.Profile}
 	req2.NotBefore, req2.NotAfter = st.body.NotBefore, st.body.NotAfter
 	req2.Requester = "acme:" + q.accountURL
-	issued, issueErr := s.o.Authority.Issue(q.ctx, req2)
+	issued, issueErr := s.o.Authority.Issue(ctx, req2)
 
-	// Record the outcome even if the client has gone: use a context the request cannot cancel.
-	ctx := q.ctx
-	if ctx.Err() != nil {
-		ctx = s.bg
-	}
-	body := st.body
+	body.Finalizing = time.Time{}
 	switch p := issueProblem(issueErr); {
 	case issueErr == nil:
 		o.Status, o.CertSerial = string(acme.StatusValid), issued.Serial
@@ -153,6 +170,25 @@ func matchOrder(csr *x509.CertificateRequest, ids []acme.Identifier) error {
 	return nil
 }
 
+// commonNameSubject is the subject of an ACME certificate: CN = the CSR's common name (which
+// matchOrder checked is an identifier), else the first DNS identifier that fits the 64
+// characters RFC 5280 allows, else empty, as Let's Encrypt does.
+func commonNameSubject(cn string, ids []acme.Identifier) ([]byte, error) {
+	if cn == "" {
+		for _, id := range ids {
+			if id.Type == acme.IdentifierDNS && len(id.Value) <= 64 {
+				cn = id.Value
+				break
+			}
+		}
+	}
+	var name pkix.Name
+	if cn != "" {
+		name.CommonName = strings.ToLower(cn)
+	}
+	return asn1.Marshal(name.ToRDNSequence())
+}
+
 func identifierSANs(ids []acme.Identifier) names.SANs {
 	var sans names.SANs
 	for _, id := range ids {
@@ -197,4 +233,43 @@ func issueProblem(err error) *acme.Problem {
 
 func keyThumbprint(pub any) (string, error) {
 	return acme.Thumbprint(&jose.JSONWebKey{Key: pub})
+}
+
+// caaRecheckAfter is how old a validation may be before its CAA check is repeated at issuance:
+// RFC 8659 §3 asks for the check at issuance, and Let's Encrypt repeats one older than 8 hours,
+// so a CAA record published since cannot be outrun by a reused authorization.
+const caaRecheckAfter = 8 * time.Hour
+
+// recheckCAA repeats the CAA check of every DNS authorization the order relies on that was
+// validated more than caaRecheckAfter ago. A refusal leaves the order ready: once the records
+// allow this CA again, the client finalizes again.
+func (s *Server) recheckCAA(q *request, authzIDs []string) error {
+	now := s.o.Now()
+	for _, id := range authzIDs {
+		a, err := s.o.Store.ACMEAuthz(q.ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.IdentType != acme.IdentifierDNS {
+			continue
+		}
+		var b authzBody
+		if err := json.Unmarshal(a.Body, &b); err != nil {
+			return err
+		}
+		for _, c := range b.Challenges {
+			if c.Status != acme.StatusValid || now.Sub(c.Validated) <= caaRecheckAfter {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(q.ctx, s.o.ValidationTimeout)
+			err := s.o.Validator.CAA(ctx, a.IdentValue, a.Wildcard, q.accountURL, c.Type)
+			cancel()
+			if err != nil {
+				p := validationProblem(err)
+				p.Identifier = &acme.Identifier{Type: a.IdentType, Value: a.IdentValue}
+				return p
+			}
+		}
+	}
+	return nil
 }

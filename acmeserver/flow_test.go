@@ -2,7 +2,11 @@ package acmeserver_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
 	"slices"
@@ -280,4 +284,56 @@ func TestValidationProblemTypes(t *testing.T) {
 		}
 		acmeError(t, ae.Errors[0], tc.want)
 	}
+}
+
+// Nothing of a CSR's subject beyond the validated common name reaches the certificate: an O or
+// UID there was proven by nobody, and mTLS systems grant access by them.
+func TestFinalizeKeepsOnlyTheCommonName(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	c := f.client()
+	f.register(c)
+	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.solve(c, o, "http-01"); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.CertificateRequest{DNSNames: []string{"a.test"}, Subject: pkix.Name{CommonName: "a.test",
+		Organization: []string{"system:masters"}, OrganizationalUnit: []string{"admins"}}}
+	der, err := x509.CreateCertificateRequest(rand.Reader, tmpl, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, _, err := c.CreateOrderCert(ctx, o.FinalizeURL, der, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := f.verifyChain(chain, "a.test")
+	if got := leaf.Subject.String(); got != "CN=a.test" {
+		t.Fatalf("certificate subject %q, want only CN=a.test", got)
+	}
+	// Without a common name in the CSR, the first DNS identifier becomes it.
+	chain2, _, _ := f.obtainNoCN(c, "b.test")
+	if leaf2, _ := x509.ParseCertificate(chain2[0]); leaf2.Subject.String() != "CN=b.test" {
+		t.Fatalf("subject without a CSR common name: %q", leaf2.Subject.String())
+	}
+}
+
+// obtainNoCN is obtain with a CSR that has SANs only.
+func (f *fixture) obtainNoCN(c *xacme.Client, name string) ([][]byte, *xacme.Order, error) {
+	ctx := context.Background()
+	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs(name))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.solve(c, o, "http-01"); err != nil {
+		return nil, nil, err
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{name}}, key)
+	chain, _, err := c.CreateOrderCert(ctx, o.FinalizeURL, der, true)
+	return chain, o, err
 }

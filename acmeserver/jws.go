@@ -1,6 +1,7 @@
 package acmeserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -59,13 +60,14 @@ type request struct {
 
 func (q *request) postAsGet() bool { return len(q.payload) == 0 }
 
-// protectedHeader is the part of the protected header the server reads before verifying.
+// protectedHeader is what the server uses of a JWS protected header, taken from the header
+// go-jose verifies.
 type protectedHeader struct {
-	Alg   string          `json:"alg"`
-	Nonce string          `json:"nonce"`
-	URL   *string         `json:"url"`
-	JWK   json.RawMessage `json:"jwk"`
-	KID   string          `json:"kid"`
+	Alg   string
+	Nonce string
+	URL   *string
+	JWK   []byte
+	KID   string
 }
 
 type handler func(*request) (*response, error)
@@ -114,6 +116,14 @@ func (s *Server) writeResponse(w http.ResponseWriter, r *http.Request, q *reques
 	if resp.body == nil {
 		h.Set("Content-Length", "0")
 		w.WriteHeader(status)
+		return
+	}
+	if _, ok := resp.body.(*acme.Problem); ok { // a problem sent with headers of its own (keyChange's 409)
+		b, _ := json.Marshal(resp.body)
+		h.Set("Content-Type", "application/problem+json")
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+		w.Write(b)
 		return
 	}
 	s.writeJSON(w, status, resp.body)
@@ -192,38 +202,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, mode keyMo
 }
 
 // parseFlattened reads a flattened JWS (RFC 7515 §7.2.2), the only serialization RFC 8555
-// §6.2 allows, and its protected header. The algorithm is checked here, before go-jose sees
-// the object, so an unsupported one is badSignatureAlgorithm rather than a parse error.
+// §6.2 allows, and returns its protected header as go-jose parsed and will verify it. The
+// members are matched exactly, and the header is never read from anything but go-jose's own
+// result: encoding/json matches names case-insensitively, so a "Protected" member beside the
+// signed "protected" would otherwise supply a nonce and url nobody signed.
 func parseFlattened(body []byte) (*jose.JSONWebSignature, *protectedHeader, error) {
-	var outer struct {
-		Protected  string          `json:"protected"`
-		Payload    *string         `json:"payload"`
-		Signature  string          `json:"signature"`
-		Header     json.RawMessage `json:"header"`
-		Signatures json.RawMessage `json:"signatures"`
+	if err := exactMembers(body); err != nil {
+		return nil, nil, err
 	}
-	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, nil, malformed("the body is not a JWS in flattened JSON serialization: %v", err)
-	}
-	switch {
-	case outer.Signatures != nil:
-		return nil, nil, malformed("the JWS has several signatures; RFC 8555 §6.2 allows exactly one, in the flattened serialization")
-	case outer.Header != nil:
-		return nil, nil, malformed("the JWS has an unprotected header; RFC 8555 §6.2 forbids one")
-	case outer.Protected == "" || outer.Signature == "" || outer.Payload == nil:
-		return nil, nil, malformed(`the JWS needs "protected", "payload" and "signature" (POST-as-GET sends "payload": "")`)
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(outer.Protected)
+	alg, err := protectedAlg(body)
 	if err != nil {
-		return nil, nil, malformed("the JWS protected header is not base64url: %v", err)
+		return nil, nil, err
 	}
-	var hdr protectedHeader
-	if err := json.Unmarshal(raw, &hdr); err != nil {
-		return nil, nil, malformed("the JWS protected header is not a JSON object: %v", err)
-	}
-	if !validAlgorithm(hdr.Alg) {
+	if !validAlgorithm(alg) {
 		return nil, nil, acme.BadSignatureAlgorithm(fmt.Sprintf("JWS algorithm %q is not accepted; use one of %s",
-			hdr.Alg, strings.Join(algorithmNames(), ", ")))
+			alg, strings.Join(algorithmNames(), ", ")))
 	}
 	jws, err := jose.ParseSignedJSON(string(body), algorithms)
 	if err != nil {
@@ -232,7 +225,93 @@ func parseFlattened(body []byte) (*jose.JSONWebSignature, *protectedHeader, erro
 	if len(jws.Signatures) != 1 {
 		return nil, nil, malformed("the JWS must have exactly one signature")
 	}
-	return jws, &hdr, nil
+	h := jws.Signatures[0].Protected
+	hdr := &protectedHeader{Alg: h.Algorithm, Nonce: h.Nonce, KID: h.KeyID}
+	if u, ok := h.ExtraHeaders["url"]; ok {
+		s, isString := u.(string)
+		if !isString {
+			return nil, nil, malformed(`the JWS "url" header must be a string`)
+		}
+		hdr.URL = &s
+	}
+	if h.JSONWebKey != nil {
+		if hdr.JWK, err = h.JSONWebKey.MarshalJSON(); err != nil {
+			return nil, nil, acme.BadPublicKey(fmt.Sprintf("the JWK does not encode: %v", err))
+		}
+	}
+	if hdr.Alg != alg {
+		return nil, nil, malformed("the JWS protected header is ambiguous")
+	}
+	return jws, hdr, nil
+}
+
+// exactMembers accepts a JSON object with exactly the members "protected", "payload" and
+// "signature", each once, spelt exactly so: what go-jose verifies is then all there is.
+func exactMembers(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return malformed("the body is not a JWS in flattened JSON serialization (a JSON object)")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return malformed("the body is not valid JSON: %v", err)
+		}
+		name, _ := t.(string)
+		switch name {
+		case "protected", "payload", "signature":
+		case "signatures":
+			return malformed("the JWS has several signatures; RFC 8555 §6.2 allows exactly one, in the flattened serialization")
+		case "header":
+			return malformed("the JWS has an unprotected header; RFC 8555 §6.2 forbids one")
+		default:
+			return malformed("the JWS has an unexpected member %q; send only protected, payload and signature", name)
+		}
+		if seen[name] {
+			return malformed("the JWS has the member %q twice", name)
+		}
+		seen[name] = true
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return malformed("the JWS member %q must be a string", name)
+		}
+		if name != "payload" && v == "" {
+			return malformed("the JWS member %q is empty", name)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return malformed("the body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return malformed("the body has data after the JWS object")
+	}
+	if len(seen) != 3 {
+		return malformed(`the JWS needs "protected", "payload" and "signature" (POST-as-GET sends "payload": "")`)
+	}
+	return nil
+}
+
+// protectedAlg reads "alg" from the protected header, exactly spelt, so that an algorithm the
+// server refuses is reported as badSignatureAlgorithm rather than as a parse error.
+func protectedAlg(body []byte) (string, error) {
+	var outer struct {
+		Protected string `json:"protected"`
+	}
+	json.Unmarshal(body, &outer) // exactMembers checked the shape
+	raw, err := base64.RawURLEncoding.DecodeString(outer.Protected)
+	if err != nil {
+		return "", malformed("the JWS protected header is not base64url: %v", err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return "", malformed("the JWS protected header is not a JSON object: %v", err)
+	}
+	var alg string
+	if m, ok := members["alg"]; !ok || json.Unmarshal(m, &alg) != nil {
+		return "", malformed(`the JWS protected header needs "alg" as a string`)
+	}
+	return alg, nil
 }
 
 func validAlgorithm(alg string) bool {

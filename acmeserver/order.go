@@ -25,7 +25,14 @@ type orderBody struct {
 	NotAfter    time.Time         `json:"notAfter,omitzero"`
 	Profile     string            `json:"profile"`
 	Error       *acme.Problem     `json:"error,omitempty"`
+	// Finalizing is when the order last moved to processing. A process that died while
+	// issuing leaves it there; after staleFinalize the order counts as ready again.
+	Finalizing time.Time `json:"finalizing,omitzero"`
 }
+
+// staleFinalize is how long an order may stay processing before it is offered for finalize
+// again: far longer than an issuance takes, short enough for a client that is still polling.
+const staleFinalize = time.Minute
 
 // authzBody is what an authorization keeps beyond the store's columns.
 type authzBody struct {
@@ -83,23 +90,33 @@ func (s *Server) newOrder(q *request) (*response, error) {
 
 	expires := now.Add(s.o.OrderLifetime)
 	body := orderBody{Identifiers: req.Identifiers, NotBefore: req.NotBefore, NotAfter: req.NotAfter, Profile: profile}
-	var fresh []store.ACMEAuthz
-	for _, id := range req.Identifiers {
+	// Reusable authorizations first: an order cannot outlive what it relies on, and the new
+	// authorizations expire with the order.
+	reused := make([]*store.ACMEAuthz, len(req.Identifiers))
+	for i, id := range req.Identifiers {
 		if err := s.limitFailures(q, id); err != nil {
 			return nil, err
 		}
 		authzID, wildcard := id.Authorization()
-		reused, err := s.o.Store.ValidACMEAuthz(q.ctx, q.account.ID, authzID.Type, authzID.Value, wildcard, now)
-		if err == nil {
-			body.Authzs = append(body.Authzs, reused.ID)
-			if reused.Expires.Before(expires) {
-				expires = reused.Expires // an order cannot outlive what it relies on
-			}
+		a, err := s.o.Store.ValidACMEAuthz(q.ctx, q.account.ID, authzID.Type, authzID.Value, wildcard, now)
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
 			return nil, err
 		}
+		reused[i] = &a
+		if a.Expires.Before(expires) {
+			expires = a.Expires
+		}
+	}
+	var fresh []store.ACMEAuthz
+	for i, id := range req.Identifiers {
+		if reused[i] != nil {
+			body.Authzs = append(body.Authzs, reused[i].ID)
+			continue
+		}
+		authzID, wildcard := id.Authorization()
 		a, err := newAuthz(q.account.ID, authzID, wildcard, expires)
 		if err != nil {
 			return nil, err
@@ -222,10 +239,13 @@ func (s *Server) orderState(ctx context.Context, o store.ACMEOrder) (*orderState
 		return nil, fmt.Errorf("acmeserver: order %s: %w", o.ID, err)
 	}
 	st.err = st.body.Error
+	now := s.o.Now()
+	if st.status == acme.StatusProcessing && now.Sub(st.body.Finalizing) > staleFinalize {
+		st.status = acme.StatusPending // its issuance died with a process; look at it afresh
+	}
 	if st.status != acme.StatusPending {
 		return st, nil
 	}
-	now := s.o.Now()
 	if now.After(o.Expires) {
 		st.status, st.err = acme.StatusInvalid, malformed("the order expired at %s", o.Expires.Format(time.RFC3339))
 		return st, nil

@@ -84,6 +84,9 @@ func TestAccountDeactivation(t *testing.T) {
 	}
 	_, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test"))
 	acmeError(t, err, "unauthorized")
+	// Nor does newAccount hand the deactivated account back (RFC 8555 §7.3.6).
+	_, err = c.Register(ctx, &xacme.Account{}, xacme.AcceptTOS)
+	acmeError(t, err, "unauthorized")
 }
 
 func TestExternalAccountBinding(t *testing.T) {
@@ -177,7 +180,7 @@ func TestRenewalInfoAndReplaces(t *testing.T) {
 	var d acme.Directory
 	getJSON(t, f, f.dir, &d)
 	var info acme.RenewalInfo
-	resp := getJSON(t, f, d.RenewalInfo+certID, &info)
+	resp := getJSON(t, f, d.RenewalInfo+"/"+certID, &info)
 	w := info.SuggestedWindow
 	if resp.StatusCode != 200 || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("renewalInfo: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -190,7 +193,7 @@ func TestRenewalInfoAndReplaces(t *testing.T) {
 	other.SerialNumber = leaf.SerialNumber.Add(leaf.SerialNumber, leaf.SerialNumber)
 	otherID, _ := acme.CertID(&other)
 	for id, status := range map[string]int{otherID: 404, "x": 400, "AAAA.AAAA": 400} {
-		r, err := f.srv.Client().Get(d.RenewalInfo + id)
+		r, err := f.srv.Client().Get(d.RenewalInfo + "/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +227,7 @@ func TestRenewalInfoAndReplaces(t *testing.T) {
 	if err := c.RevokeCert(ctx, nil, chain[0], xacme.CRLReasonKeyCompromise); err != nil {
 		t.Fatal(err)
 	}
-	getJSON(t, f, d.RenewalInfo+certID, &info)
+	getJSON(t, f, d.RenewalInfo+"/"+certID, &info)
 	if !info.SuggestedWindow.End.Before(time.Now()) {
 		t.Fatalf("a revoked certificate's window ends %v, not in the past", info.SuggestedWindow.End)
 	}
@@ -335,6 +338,37 @@ func TestJWSChecks(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	newAccount := f.srv.URL + "/acme/new-account"
 	reg := map[string]any{"termsOfServiceAgreed": true}
+
+	// A header beside the signed one, spelt differently, must not be read: it would carry a
+	// nonce and url nobody signed (encoding/json matches member names case-insensitively).
+	signed := raw{f: f, key: key}.sign(newAccount, reg, f.nonce())
+	var members map[string]any
+	json.Unmarshal([]byte(signed), &members)
+	fake, _ := json.Marshal(map[string]any{"alg": "ES256", "nonce": f.nonce(), "url": f.srv.URL + "/acme/new-order", "jwk": members["protected"]})
+	members["Protected"] = b64(fake)
+	smuggled, _ := json.Marshal(members)
+	resp0, err := f.srv.Client().Post(newAccount, "application/jose+json", strings.NewReader(string(smuggled)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b0, _ := io.ReadAll(resp0.Body)
+	resp0.Body.Close()
+	problem(t, resp0, b0, "malformed", 400)
+	// Replaying the signed request is refused however it is dressed.
+	resp0, err = f.srv.Client().Post(newAccount, "application/jose+json", strings.NewReader(signed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp0.Body.Close()
+	if resp0.StatusCode != http.StatusCreated {
+		t.Fatalf("the genuine request: %d", resp0.StatusCode)
+	}
+	members["Protected"] = b64(fake)
+	smuggled, _ = json.Marshal(members)
+	resp0, _ = f.srv.Client().Post(newAccount, "application/jose+json", strings.NewReader(string(smuggled)))
+	b0, _ = io.ReadAll(resp0.Body)
+	resp0.Body.Close()
+	problem(t, resp0, b0, "malformed", 400)
 
 	// The url header must be the URL the request went to.
 	resp, body := raw{f: f, key: key}.post(f.srv.URL+"/acme/new-order", reg, f.nonce(), newAccount)
@@ -480,6 +514,12 @@ func TestRateLimits(t *testing.T) {
 	c2.WaitAuthorization(ctx, z.URI)
 	_, err = c2.AuthorizeOrder(ctx, xacme.DomainIDs("fail.test"))
 	acmeError(t, err, "rateLimited")
+	// Another account's failures do not use up this one's: no account can lock a name.
+	c3 := f.client()
+	f.register(c3)
+	if _, err := c3.AuthorizeOrder(ctx, xacme.DomainIDs("fail.test")); err != nil {
+		t.Fatalf("another account's failures blocked this one: %v", err)
+	}
 }
 
 func TestPolicyRejectsIdentifiers(t *testing.T) {

@@ -32,12 +32,12 @@ func (s *Server) limitFailures(q *request, id acme.Identifier) error {
 		return nil
 	}
 	authzID, _ := id.Authorization()
-	n, err := s.o.Store.CountFailedACMEAuthzs(q.ctx, authzID.Value, s.o.Now().Add(-l.FailedWindow))
+	n, err := s.o.Store.CountFailedACMEAuthzs(q.ctx, q.account.ID, authzID.Value, s.o.Now().Add(-l.FailedWindow))
 	if err != nil {
 		return err
 	}
 	if n >= l.FailedValidations {
-		p := acme.RateLimited(fmt.Sprintf("too many failed validations for %s: %d in the last %s (limit %d); fix the setup before retrying",
+		p := acme.RateLimited(fmt.Sprintf("too many failed validations of %s by this account: %d in the last %s (limit %d); fix the setup before retrying",
 			authzID.Value, n, l.FailedWindow, l.FailedValidations))
 		p.Identifier = &id
 		return rateLimited{p, l.FailedWindow / time.Duration(l.FailedValidations)}

@@ -41,7 +41,7 @@ type Store interface {
 	ACMEAuthz(ctx context.Context, id string) (store.ACMEAuthz, error)
 	UpdateACMEAuthz(ctx context.Context, a store.ACMEAuthz) (store.ACMEAuthz, error)
 	ValidACMEAuthz(ctx context.Context, accountID, identType, identValue string, wildcard bool, now time.Time) (store.ACMEAuthz, error)
-	CountFailedACMEAuthzs(ctx context.Context, identValue string, since time.Time) (int, error)
+	CountFailedACMEAuthzs(ctx context.Context, accountID, identValue string, since time.Time) (int, error)
 
 	// Get reads a certificate of the inventory, for download, revocation and ARI.
 	Get(ctx context.Context, issuerKeyID []byte, serial *big.Int) (store.Certificate, error)
@@ -66,7 +66,7 @@ type Validator interface {
 type RateLimits struct {
 	OrdersPerAccount  int           // new orders per account per OrdersWindow
 	OrdersWindow      time.Duration // default 3 h, as Let's Encrypt
-	FailedValidations int           // failed authorizations per identifier per FailedWindow
+	FailedValidations int           // failed authorizations per account and identifier per FailedWindow
 	FailedWindow      time.Duration // default 1 h
 }
 

@@ -54,11 +54,13 @@ func (r *resolver) exchange(ctx context.Context, name string, qtype uint16) (*dn
 		resp, err = r.send(ctx, "tcp", m)
 	}
 	if err != nil {
-		return nil, newError(DNS, err, fmt.Sprintf("querying %s for %s: %s", r.addr, what, describe(err)))
+		// The detail reaches the ACME client: it names the query, not the CA's resolver,
+		// whose address is the CA's internal business (the cause, kept by Unwrap, has it).
+		return nil, newError(DNS, err, fmt.Sprintf("querying the CA's resolver for %s: %s", what, describe(err)))
 	}
 	if resp.Rcode != dns.RcodeSuccess && resp.Rcode != dns.RcodeNameError {
-		return nil, newError(DNS, nil, fmt.Sprintf("DNS server %s answered %s for %s",
-			r.addr, dns.RcodeToString[resp.Rcode], what))
+		return nil, newError(DNS, nil, fmt.Sprintf("the CA's resolver answered %s for %s",
+			dns.RcodeToString[resp.Rcode], what))
 	}
 	return resp, nil
 }
@@ -176,7 +178,7 @@ func (r *resolver) lookupIP(ctx context.Context, host string) ([]netip.Addr, err
 	case len(addrs) > 0:
 		return addrs, nil
 	case nxCount == 2:
-		return nil, newError(DNS, nil, fmt.Sprintf("%s does not exist (NXDOMAIN from %s)", host, r.addr))
+		return nil, newError(DNS, nil, fmt.Sprintf("%s does not exist (NXDOMAIN)", host))
 	default:
 		return nil, newError(DNS, nil, fmt.Sprintf("no A or AAAA records for %s", host))
 	}

@@ -144,6 +144,9 @@ func (db *DB) UpdateACMEAccount(ctx context.Context, a ACMEAccount) (ACMEAccount
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE acme_accounts SET thumbprint = $1, jwk = $2, status = $3, contact = $4,
 		version = version + 1 WHERE id = $5 AND version = $6`, a.Thumbprint, string(a.JWK), a.Status, contact, a.ID, a.Version)
+	if uniqueViolation(err) { // a concurrent rollover took the key between the check and here
+		return ACMEAccount{}, fmt.Errorf("%w: another account has this key", ErrKeyInUse)
+	}
 	if err != nil {
 		return ACMEAccount{}, wrap(op, err)
 	}

@@ -251,12 +251,13 @@ func (db *DB) ValidACMEAuthz(ctx context.Context, accountID, identType, identVal
 	return a, nil
 }
 
-// CountFailedACMEAuthzs counts authorizations for an identifier value, of any account, that
-// became invalid at or after since, for a rate limit on failed validations.
-func (db *DB) CountFailedACMEAuthzs(ctx context.Context, identValue string, since time.Time) (int, error) {
+// CountFailedACMEAuthzs counts an account's authorizations for an identifier value that became
+// invalid at or after since, for a rate limit on failed validations. Per account, so that no
+// account can use up the limit of a name for the others.
+func (db *DB) CountFailedACMEAuthzs(ctx context.Context, accountID, identValue string, since time.Time) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM acme_authzs WHERE ident_value = $1 AND status = 'invalid'
-		AND updated_at >= $2`, identValue, micros(since)).Scan(&n)
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM acme_authzs WHERE ident_value = $1 AND account_id = $2
+		AND status = 'invalid' AND updated_at >= $3`, identValue, accountID, micros(since)).Scan(&n)
 	return n, wrap("count failed authorizations of "+identValue, err)
 }
 

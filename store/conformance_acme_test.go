@@ -234,8 +234,11 @@ func testACMEOrders(t *testing.T, dsn string) {
 	if _, err := db.UpdateACMEAuthz(ctx, z2); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := db.CountFailedACMEAuthzs(ctx, "example", testNow.Add(-time.Minute)); err != nil || n != 1 {
+	if n, err := db.CountFailedACMEAuthzs(ctx, "acct", "example", testNow.Add(-time.Minute)); err != nil || n != 1 {
 		t.Fatalf("failed authzs: %d, %v", n, err)
+	}
+	if n, err := db.CountFailedACMEAuthzs(ctx, "other", "example", testNow.Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("another account's failures counted: %d, %v", n, err)
 	}
 
 	o.Status, o.CertSerial = "valid", "0a1b"

@@ -67,3 +67,15 @@ func unavailable(err error) bool {
 	}
 	return false
 }
+
+// uniqueViolation reports whether err is a UNIQUE constraint refusing a row: the loser of a
+// race that a check before the statement could not close.
+func uniqueViolation(err error) bool {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pe.Code == "23505"
+	}
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return false
+}
