@@ -58,6 +58,13 @@ func (s *Server) finalize(q *request) (*response, error) {
 		return nil, acme.BadCSR("the CSR's key is the account key; certificates need a key of their own")
 	}
 
+	// A key the policy refuses is the client's to fix: say so while the order is still ready,
+	// rather than let the authority's refusal make it invalid.
+	if s.o.Policy != nil {
+		if err := s.o.Policy.Check(policy.Request{PublicKey: csr.PublicKey}); err != nil {
+			return nil, issueProblem(err)
+		}
+	}
 	if err := s.recheckCAA(q, st.body.Authzs); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/anchorpki/anchor/acme"
 	"github.com/anchorpki/anchor/acmeserver"
+	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/policy"
 	"github.com/anchorpki/anchor/store"
 	"github.com/go-jose/go-jose/v4"
@@ -576,5 +577,31 @@ func TestNewNonceHeadAndGet(t *testing.T) {
 	getJSON(t, f, f.dir, &d)
 	if d.Meta == nil || d.Meta.TermsOfService == "" || len(d.Meta.Profiles) == 0 || len(d.Meta.CAAIdentities) == 0 || d.RenewalInfo == "" || d.KeyChange == "" {
 		t.Fatalf("directory lacks fields: %+v %+v", d, d.Meta)
+	}
+}
+
+// A CSR key the policy refuses is badPublicKey, and the order stays ready for a better one.
+func TestFinalizeRefusedKeyLeavesOrderReady(t *testing.T) {
+	f := newFixture(t, fixtureOptions{policy: &policy.Policy{KeyTypes: []keys.Type{keys.ECP256}}})
+	ctx := context.Background()
+	c := f.client()
+	f.register(c)
+	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.solve(c, o, "http-01"); err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{"a.test"}}, rsaKey)
+	_, _, err = c.CreateOrderCert(ctx, o.FinalizeURL, der, true)
+	acmeError(t, err, "badPublicKey")
+	if got, _ := c.GetOrder(ctx, o.URI); got.Status != xacme.StatusReady {
+		t.Fatalf("after a refused key the order is %v, want ready", got.Status)
+	}
+	_, csr := newCSR(t, "a.test")
+	if _, _, err := c.CreateOrderCert(ctx, o.FinalizeURL, csr, true); err != nil {
+		t.Fatalf("a P-256 key after the refusal: %v", err)
 	}
 }
