@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptrace"
@@ -60,7 +61,9 @@ func TestFileSourceReload(t *testing.T) {
 	}
 	// The key follows: the pair is complete and is picked up.
 	copyFile(t, second.keyFile, keyFile)
-	waitFor(t, "the reload", func() bool { return logHas(logs, "certificate reloaded", second.cert.SerialNumber.Text(16)) })
+	waitFor(t, "the reload", func() bool {
+		return logHas(logs, "certificate reloaded", hex.EncodeToString(second.cert.SerialNumber.Bytes()))
+	})
 
 	if s, reused := servedBy(old); !reused || s != want1 {
 		t.Errorf("the connection opened before: reused %v, serial %s; want a reused connection with %s", reused, s, want1)
