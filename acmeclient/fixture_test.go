@@ -2,8 +2,6 @@ package acmeclient_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,10 +19,9 @@ import (
 	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/challenge"
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/internal/testkit/dnsserver"
-	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/pemfile"
-	"github.com/anchorpki/anchor/policy"
 	"github.com/anchorpki/anchor/store"
 )
 
@@ -56,35 +53,10 @@ var testNames = []string{"a.test", "b.test", "c.test", "w.test", "web.test", "al
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	f := &fixture{t: t, noARI: fo.noARI}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "anchor.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	f.db = db
-	l, err := lint.New(lint.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := ca.NewHierarchy(ctx, ca.HierarchyOptions{Name: "ACME Client Test", Linter: l, Inventory: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cadir := t.TempDir()
-	if err := (ca.Layout{Dir: cadir}).Save(h, nil); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := ca.Layout{Dir: cadir}.Load(ca.LoadOptions{Linter: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol := &policy.Policy{AllowWildcards: true}
-	f.auth, err = ca.New(ca.Options{Inventory: db, Issuer: loaded.Issuer, Chain: []*x509.Certificate{loaded.Intermediate}, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := catest.New(t, catest.Options{Name: "ACME Client Test"})
+	f.db, f.auth = c.DB, c.Authority
+	pol := c.Policy
 	f.dns = dnsserver.Start(t)
 	for _, n := range testNames {
 		f.dns.Add(t, n+". 60 IN A 127.0.0.1")
@@ -94,7 +66,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := acmeserver.New(acmeserver.Options{Store: db, Authority: f.auth, Validator: v, Policy: pol, EABRequired: fo.eabRequired,
+	s, err := acmeserver.New(acmeserver.Options{Store: f.db, Authority: f.auth, Validator: v, Policy: pol, EABRequired: fo.eabRequired,
 		TermsOfService: "https://anchor.test/tos", Logger: slog.New(slog.NewTextHandler(&f.logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +26,8 @@ import (
 	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/challenge"
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/internal/testkit/dnsserver"
-	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/policy"
 	"github.com/anchorpki/anchor/store"
 	"github.com/go-jose/go-jose/v4"
@@ -66,40 +65,11 @@ var testNames = []string{"a.test", "b.test", "w.test", "caa.test", "fail.test", 
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	f := &fixture{t: t, http01: map[string]string{}, alpn: map[string]tls.Certificate{}}
-	if fo.policy == nil {
-		fo.policy = &policy.Policy{AllowWildcards: true}
-	}
-	f.dbPath = filepath.Join(t.TempDir(), "anchor.db")
-	db, err := store.Open(ctx, f.dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	f.db = db
-	l, err := lint.New(lint.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := ca.NewHierarchy(ctx, ca.HierarchyOptions{Name: "ACME Test", Linter: l, Inventory: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.h = h
-	dir := t.TempDir()
-	if err := (ca.Layout{Dir: dir}).Save(h, nil); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := ca.Layout{Dir: dir}.Load(ca.LoadOptions{Linter: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.auth, err = ca.New(ca.Options{Inventory: db, Issuer: loaded.Issuer, Chain: []*x509.Certificate{loaded.Intermediate}, Policy: fo.policy,
+	c := catest.New(t, catest.Options{Name: "ACME Test", Policy: fo.policy,
 		OnRevoked: func(r *ca.Revoked) { f.mu.Lock(); f.revoked = append(f.revoked, r.Serial); f.mu.Unlock() }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.db, f.dbPath, f.h, f.auth = c.DB, c.DBPath, c.Hierarchy, c.Authority
+	fo.policy = c.Policy
 
 	f.dns = dnsserver.Start(t)
 	for _, n := range testNames {
@@ -112,7 +82,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := acmeserver.Options{Store: db, Authority: f.auth, Validator: v, Policy: fo.policy,
+	o := acmeserver.Options{Store: f.db, Authority: f.auth, Validator: v, Policy: fo.policy,
 		TermsOfService: "https://anchor.test/tos", CAAIdentities: []string{"anchor.test"},
 		IssuerURL: "http://127.0.0.1:1/ca/intermediate.pem", Logger: f.logger()}
 	if fo.server != nil {

@@ -22,7 +22,7 @@ var Layers = map[string]int{
 }
 
 // TestOnly packages may be imported only from _test.go files.
-var TestOnly = map[string]bool{"internal/testkit": true, "internal/testkit/dnsserver": true, "internal/archtest": true}
+var TestOnly = map[string]bool{"internal/testkit": true, "internal/testkit/dnsserver": true, "internal/testkit/catest": true, "internal/archtest": true}
 
 // Exceptions are allowed imports that break the layering: "importer -> imported". Empty: keep it so.
 var Exceptions = map[string]bool{}

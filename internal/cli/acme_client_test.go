@@ -13,14 +13,12 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/acmeserver"
-	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/challenge"
 	"github.com/anchorpki/anchor/internal/cli"
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/internal/testkit/dnsserver"
-	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/pemfile"
 	"github.com/anchorpki/anchor/policy"
-	"github.com/anchorpki/anchor/store"
 )
 
 // acmeFixture is an in-process ACME server over a real CA, store and validator, on an httptest
@@ -35,33 +33,8 @@ type acmeFixture struct {
 
 func newACMEFixture(t *testing.T) *acmeFixture {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "acme.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	l, err := lint.New(lint.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := ca.NewHierarchy(ctx, ca.HierarchyOptions{Name: "ACME CLI Test", Linter: l, Inventory: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cadir := t.TempDir()
-	if err := (ca.Layout{Dir: cadir}).Save(h, nil); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := ca.Layout{Dir: cadir}.Load(ca.LoadOptions{Linter: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol := &policy.Policy{}
-	auth, err := ca.New(ca.Options{Inventory: db, Issuer: loaded.Issuer, Chain: []*x509.Certificate{loaded.Intermediate}, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := catest.New(t, catest.Options{Name: "ACME CLI Test", Policy: &policy.Policy{}})
+	db, auth, pol, h := c.DB, c.Authority, c.Policy, c.Hierarchy
 	dns := dnsserver.Start(t)
 	for _, n := range []string{"a.test", "b.test", "proxy.test"} {
 		dns.Add(t, n+". 60 IN A 127.0.0.1")
