@@ -21,6 +21,12 @@ const (
 	HeaderClientVerify      = "X-Client-Verify"           // SUCCESS or NONE
 )
 
+// otherForwarding are headers other proxies use to tell an upstream who the client is or what
+// it asked for; an app moved from behind nginx or a CDN may trust them, so a client must not
+// be able to send them through this proxy.
+var otherForwarding = map[string]bool{"x-real-ip": true, "true-client-ip": true, "client-ip": true,
+	"x-client-ip": true, "x-original-url": true, "x-rewrite-url": true, "x-original-forwarded-for": true}
+
 // stripUntrusted removes what a client must not be able to say to the upstream: the identity
 // headers and the X-Forwarded-* and Forwarded headers, which this proxy sets itself. Names are
 // compared after mapping "_" to "-", because CGI-style frameworks (WSGI, Rack, PHP) read
@@ -28,8 +34,8 @@ const (
 func stripUntrusted(h http.Header) {
 	for name := range h {
 		n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-		if strings.HasPrefix(n, "x-client-cert") || n == "x-client-verify" ||
-			strings.HasPrefix(n, "x-forwarded-") || n == "forwarded" {
+		if strings.HasPrefix(n, "x-client-cert") || n == "x-client-verify" || strings.HasPrefix(n, "x-ssl-client") ||
+			strings.HasPrefix(n, "x-forwarded") || n == "forwarded" || otherForwarding[n] {
 			delete(h, name)
 		}
 	}

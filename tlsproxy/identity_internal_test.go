@@ -10,7 +10,8 @@ import (
 func TestStripUntrusted(t *testing.T) {
 	h := http.Header{}
 	for _, k := range []string{"X-Client-Cert-Serial", "X-Client-Cert", "X-Client-Certificate", "X_Client_Cert_Subject", "X-Client-Verify",
-		"X_Client_Verify", "X-Forwarded-For", "X_Forwarded_Host", "Forwarded", "X-Request-Id", "Authorization", "X-Client-Id"} {
+		"X_Client_Verify", "X-Forwarded-For", "X_Forwarded_Host", "Forwarded", "X-Request-Id", "Authorization", "X-Client-Id",
+		"X-Forwarded", "X-Real-IP", "True-Client-IP", "X-SSL-Client-Verify", "X-Original-URL"} {
 		h[k] = []string{"v"}
 	}
 	stripUntrusted(h)

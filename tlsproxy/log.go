@@ -3,6 +3,7 @@ package tlsproxy
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // maxLoggedPath bounds the path in a request event; a client may send one as long as
@@ -13,7 +14,14 @@ const maxLoggedPath = 256
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.o.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	p.rp.ServeHTTP(rec, r)
+	if up := r.Header.Get("Upgrade"); up != "" && !strings.EqualFold(strings.TrimSpace(up), "websocket") {
+		// After a 101 the proxy only pipes bytes: requests inside an h2c (or any other) tunnel
+		// would reach the upstream with whatever identity headers the client wrote. WebSocket
+		// carries messages, not requests, so it is the one upgrade let through.
+		http.Error(rec, "anchor proxy: only the websocket upgrade is supported", http.StatusBadRequest)
+	} else {
+		p.rp.ServeHTTP(rec, r)
+	}
 	path := r.URL.Path
 	if len(path) > maxLoggedPath {
 		path = path[:maxLoggedPath] + "…"

@@ -273,9 +273,14 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 		w.WriteHeader(http.StatusBadGateway)
 		return
 	}
-	msg := fmt.Sprintf("anchor proxy: upstream %s failed: %s", up, cause(err))
+	// The client learns that the upstream failed and, for the common cases, how; the upstream's
+	// address and any other detail (a DNS error names the resolver) stay in the log.
+	msg := "anchor proxy: the upstream failed"
 	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
-		msg = fmt.Sprintf("anchor proxy: upstream %s is unreachable: %s", up, cause(err))
+		msg = "anchor proxy: the upstream is unreachable"
+	}
+	if c := genericCause(err); c != "" {
+		msg += ": " + c
 	}
 	p.log.LogAttrs(r.Context(), slog.LevelError, "tlsproxy: upstream error", slog.String("upstream", up),
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
@@ -283,6 +288,18 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusBadGateway)
 	fmt.Fprintln(w, msg)
+}
+
+// genericCause names a transport failure in words that reveal nothing of the network behind
+// the proxy: a system error ("connection refused") or a timeout; "" for anything else.
+func genericCause(err error) string {
+	if errno, ok := errors.AsType[syscall.Errno](err); ok {
+		return errno.Error()
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return "timeout"
+	}
+	return ""
 }
 
 // cause is the innermost useful text of a transport error: "connection refused", not

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -106,8 +107,10 @@ type cachedCRL struct {
 	revoked map[string]x509.RevocationListEntry // by serial hex
 }
 
-// checkChains accepts the handshake when at least one verified chain has no revoked or
-// undetermined certificate below its anchor; it returns the first chain's error otherwise.
+// checkChains accepts the handshake when no verified chain shows a revoked certificate and at
+// least one chain has every certificate below its anchor determined good. A revocation found
+// on any chain refuses: a shorter chain ending at an intermediate that is itself a trust anchor
+// must not outvote the chain that shows the intermediate revoked.
 func (c *revocationChecker) checkChains(chains [][]*x509.Certificate) error {
 	if c.mode == RevocationOff || len(chains) == 0 {
 		return nil
@@ -115,14 +118,20 @@ func (c *revocationChecker) checkChains(chains [][]*x509.Certificate) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	var first error
+	clean := false
 	for _, chain := range chains {
 		err := c.checkChain(ctx, chain)
-		if err == nil {
-			return nil
+		if _, revoked := errors.AsType[*RevokedError](err); revoked {
+			return err
 		}
-		if first == nil {
+		if err == nil {
+			clean = true
+		} else if first == nil {
 			first = err
 		}
+	}
+	if clean {
+		return nil
 	}
 	return first
 }
@@ -182,7 +191,7 @@ func (c *revocationChecker) checkOCSP(ctx context.Context, cert, issuer *x509.Ce
 			if err != nil {
 				return nil, err
 			}
-			if err := ocspUsable(r, now); err != nil {
+			if err := ocspUsable(r, now, c.maxAge); err != nil {
 				return nil, fmt.Errorf("OCSP %s: %w", url, err)
 			}
 			c.ocspCache.put(key, r, c.expiry(r.NextUpdate, now), now)
@@ -200,7 +209,7 @@ func (c *revocationChecker) checkOCSP(ctx context.Context, cert, issuer *x509.Ce
 }
 
 // ocspUsable judges what QueryOCSP leaves to its caller: the status and the freshness.
-func ocspUsable(r *ocsp.Response, now time.Time) error {
+func ocspUsable(r *ocsp.Response, now time.Time, maxAge time.Duration) error {
 	switch {
 	case r.Status == ocsp.Unknown:
 		return errors.New(`the responder answers "unknown"`)
@@ -212,6 +221,10 @@ func ocspUsable(r *ocsp.Response, now time.Time) error {
 		return fmt.Errorf("response thisUpdate %s is in the future", r.ThisUpdate.UTC().Format(time.RFC3339))
 	case !r.NextUpdate.IsZero() && now.After(r.NextUpdate):
 		return fmt.Errorf("response expired at %s", r.NextUpdate.UTC().Format(time.RFC3339))
+	case r.NextUpdate.IsZero() && now.Sub(r.ThisUpdate) > maxAge:
+		// Without a nextUpdate nothing bounds a "good" answer's life: an old one replayed over
+		// plain HTTP would hide a revocation forever.
+		return fmt.Errorf("response without nextUpdate is from %s, older than %s", r.ThisUpdate.UTC().Format(time.RFC3339), maxAge)
 	}
 	return nil
 }
@@ -295,6 +308,14 @@ func (c *revocationChecker) fetchCRL(ctx context.Context, url string, issuer *x5
 	}
 	got := &cachedCRL{crl: crl, revoked: make(map[string]x509.RevocationListEntry, len(crl.RevokedCertificateEntries))}
 	for _, e := range crl.RevokedCertificateEntries {
+		if e.SerialNumber.Sign() <= 0 {
+			continue // no certificate has such a serial (RFC 5280 §4.1.2.2); none can match it
+		}
+		for _, x := range e.Extensions {
+			if x.Critical && !x.Id.Equal(oidReasonCode) && !x.Id.Equal(oidInvalidityDate) {
+				return nil, fmt.Errorf("entry for serial %x has unsupported critical extension %v", e.SerialNumber, x.Id)
+			}
+		}
 		got.revoked[hex.EncodeToString(e.SerialNumber.Bytes())] = e
 	}
 	return got, nil
@@ -324,6 +345,12 @@ func issuerKey(issuer *x509.Certificate) string {
 	sum := sha256.Sum256(issuer.Raw)
 	return hex.EncodeToString(sum[:])
 }
+
+// The CRL entry extensions RFC 5280 §5.3 defines that this check understands.
+var (
+	oidReasonCode     = asn1.ObjectIdentifier{2, 5, 29, 21}
+	oidInvalidityDate = asn1.ObjectIdentifier{2, 5, 29, 24}
+)
 
 // serialHex is the serial as the identity header and the logs carry it.
 func serialHex(c *x509.Certificate) string {

@@ -190,7 +190,7 @@ func (s *Stapled) fetch(ctx context.Context, c *tls.Certificate, now time.Time) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := ocspUsable(resp, now); err != nil {
+	if err := ocspUsable(resp, now, defaultRevocationMaxAge); err != nil {
 		return nil, nil, fmt.Errorf("OCSP %s: %w", url, err)
 	}
 	return resp.Raw, resp, nil

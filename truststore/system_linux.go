@@ -1,7 +1,9 @@
 package truststore
 
 import (
+	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -171,8 +173,14 @@ func (s *linuxSystem) uninstallFile(ctx context.Context, t *target, res *Result)
 	}
 	if after, _ := os.Stat(s.bundle); inBundle && s.flavor == "debian" && before != nil && after != nil && os.SameFile(before, after) {
 		// update-ca-certificates replaces the bundle only when it has at least one certificate
-		// to put in; with ours the last one gone, it leaves the old bundle. Empty it ourselves.
-		if err := atomicfile.Write(s.bundle, nil, 0o644); err != nil {
+		// to put in; with ours the last one gone, it leaves the old bundle. Take ours out of it
+		// ourselves, and only ours: if the tool did nothing at all (a stub, a wrapper), every
+		// other root must stay.
+		b, err := os.ReadFile(s.bundle)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(s.bundle, withoutDER(b, t.cert.Raw), 0o644); err != nil {
 			return needsRoot(err)
 		}
 		inBundle = false
@@ -220,4 +228,27 @@ func (s *linuxSystem) update(ctx context.Context, tool string, removal bool) err
 		return err
 	}
 	return nil
+}
+
+// withoutDER returns a PEM bundle without the CERTIFICATE blocks holding der, and everything
+// else in it, blocks and text between them, as it was.
+func withoutDER(bundle, der []byte) []byte {
+	var out []byte
+	rest := bundle
+	for {
+		block, next := pem.Decode(rest)
+		if block == nil {
+			return append(out, rest...)
+		}
+		start := len(rest) - len(next) // the block and what precedes it
+		chunk := rest[:start]
+		if block.Type == "CERTIFICATE" && bytes.Equal(block.Bytes, der) {
+			// Keep what came before the block (comments), drop the block itself.
+			if i := bytes.Index(chunk, []byte("-----BEGIN")); i >= 0 {
+				chunk = chunk[:i]
+			}
+		}
+		out = append(out, chunk...)
+		rest = next
+	}
 }

@@ -72,7 +72,9 @@ and the failing checks are named on standard error); 2 usage error.`,
 			if rep.Report, err = tlsinspect.Probe(cmd.Context(), addr, o); err != nil {
 				return err
 			}
-			if err := render(e.stdout, f.asJSON, rep, rep.text); err != nil {
+			// Subjects, SANs and CA names come from the server: escape what a terminal would
+			// obey (ESC sequences) before printing them as text.
+			if err := render(e.stdout, f.asJSON, rep, func(w io.Writer) { rep.text(terminalSafe{w}) }); err != nil {
 				return err
 			}
 			if rej, ok := errors.AsType[*verify.Rejection](rep.Verdict.Err()); ok {
@@ -244,4 +246,23 @@ func orNone(s, none string) string {
 		return none
 	}
 	return s
+}
+
+// terminalSafe writes text with control characters other than newline and tab shown as \xNN,
+// so that a hostile peer's certificate fields cannot move the cursor or retitle the terminal.
+type terminalSafe struct{ w io.Writer }
+
+func (t terminalSafe) Write(p []byte) (int, error) {
+	var b []byte
+	for _, c := range p {
+		if (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f {
+			b = fmt.Appendf(b, "\\x%02x", c)
+			continue
+		}
+		b = append(b, c)
+	}
+	if _, err := t.w.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

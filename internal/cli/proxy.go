@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -41,7 +42,8 @@ func (e *env) proxyCommand() *cobra.Command {
 TLS 1.2 and 1.3, HTTP/1.1 and HTTP/2. The application receives the Host the client sent,
 X-Forwarded-For (the client's address), X-Forwarded-Proto (https) and X-Forwarded-Host;
 whatever X-Forwarded-* headers the client sent are dropped, not trusted. When the application
-is unreachable the client gets a 502 in plain text naming it.
+is unreachable the client gets a 502 in plain text ("the upstream is unreachable: connection
+refused"); its address and the details are in the log, not in the answer.
 
 The server certificate comes from --cert (the leaf, then the intermediates) and --key (which
 may be encrypted: --passphrase-file). Both files are compared every
@@ -57,9 +59,12 @@ out as by "anchor acme obtain --out-dir"; reused while still good), proven with
 made by another process ("anchor acme renew --out-dir DIR --force") is served too. --acme-roots
 trusts the CA's HTTPS; --passphrase-file then encrypts the ACME account key.
 
-Mutual TLS: --client-ca names the CAs (PEM bundle) whose client certificates are accepted;
-they must allow clientAuth. Clients send their intermediate with their certificate (a chain
-file), or the bundle includes it; every certificate of the bundle is a trust anchor. With --require-client-cert a handshake without a certificate is
+Mutual TLS: --client-ca names the root CAs (PEM bundle of self-signed CA certificates) whose
+client certificates are accepted; they must allow clientAuth. Clients send their intermediate
+with their certificate (a chain file, such as anchor issue --out-chain writes), so that every
+certificate below the root is checked for revocation; an intermediate in the bundle would be a
+trust anchor and escape that check, so the bundle refuses one. With --require-client-cert a
+handshake without a certificate is
 refused; otherwise a certificate is verified if given. The application receives
 X-Client-Verify (SUCCESS or NONE) and, for a verified certificate, X-Client-Cert-Subject,
 X-Client-Cert-SANs, X-Client-Cert-Serial and X-Client-Cert-Fingerprint (SHA-256); the client
@@ -181,7 +186,13 @@ func (e *env) runProxy(cmd *cobra.Command, f *proxyFlags) error {
 			return fmt.Errorf("%s holds no certificate", f.clientCA)
 		}
 		pool = x509.NewCertPool()
-		for _, c := range cas {
+		for i, c := range cas {
+			// Only roots: an intermediate or a leaf as anchor would end the chain there, and
+			// what is above it — its revocation, the root's constraints — would go unchecked.
+			if !c.IsCA || !bytes.Equal(c.RawSubject, c.RawIssuer) || c.CheckSignatureFrom(c) != nil {
+				return usagef("--client-ca: certificate %d of %s (%s) is not a self-signed root CA; give the root, and have clients send their intermediate (a chain file)",
+					i+1, f.clientCA, c.Subject)
+			}
 			pool.AddCert(c)
 		}
 	}

@@ -44,6 +44,9 @@ func TestProxyUsageErrors(t *testing.T) {
 		{"domain without acme", append(files, "--domain", "a.test"), 2, "--domain needs --acme"},
 		{"acme without a challenge method", append(up, "--acme", "https://acme.test/dir", "--domain", "a.test"), 2, "give one challenge method"},
 		{"require without CA", append(files, "--require-client-cert"), 2, "--require-client-cert needs --client-ca"},
+		// An intermediate as an anchor would escape the revocation check of the client chain.
+		{"intermediate as client CA", append(files, "--client-ca", "anchor-data/ca/intermediate.pem"), 2, "not a self-signed root CA"},
+		{"leaf as client CA", append(files, "--client-ca", "s.pem"), 2, "not a self-signed root CA"},
 		{"bad revocation mode", append(files, "--client-revocation", "soft"), 2, "give auto, ocsp, crl or off"},
 		{"bad listen", append(files, "--listen", "8443"), 2, "--listen"},
 		{"argument", append(files, "extra"), 2, "unknown command"},
