@@ -155,6 +155,14 @@ func (s *linuxSystem) uninstallFile(ctx context.Context, t *target, res *Result)
 		}
 		return nil
 	}
+	// The file has our name; remove it only if it holds this certificate, so a file someone
+	// else put there under that name survives.
+	if fileOK, _, err := s.state(t); err != nil {
+		return err
+	} else if !fileOK {
+		res.Note = s.file(t) + " does not hold this certificate; left alone"
+		return nil
+	}
 	tool, err := s.updater()
 	if err != nil {
 		return err

@@ -49,3 +49,27 @@ func TestDebianUninstallKeepsOtherRoots(t *testing.T) {
 func pemBody(der []byte) string {
 	return strings.Split(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), "\n")[1]
 }
+
+// A file that carries our name but not our certificate is someone else's: uninstall leaves it.
+func TestDebianUninstallLeavesForeignFileAlone(t *testing.T) {
+	testkit.Tool(t, "update-ca-certificates")
+	ctx := context.Background()
+	root := t.TempDir()
+	o := truststore.Options{Stores: []string{"system"}, SystemRoot: root}
+	ca, other := newCA(t, "Ours"), newCA(t, "Impostor")
+	res, err := truststore.Install(ctx, ca.cert, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := res[0].Location
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = truststore.Uninstall(ctx, ca.cert, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); err != nil || !strings.Contains(res[0].Note, "left alone") {
+		t.Fatalf("uninstall removed a file that is not ours: %v, %+v", err, res)
+	}
+}

@@ -213,8 +213,12 @@ func (r probeReport) stapleText(w io.Writer) {
 		return
 	}
 	check := "verified against the issuer"
-	if !s.Verified {
+	switch {
+	case !s.Verified:
 		check = "NOT VERIFIED: " + s.Problem
+	case !chainTrusted(r.Verdict):
+		// The issuer is then one the server sent, which nothing vouches for.
+		check = "signed by the issuer the server sent, which is not trusted"
 	}
 	printf(w, "OCSP staple: %s (%s)\n", s.Status, check)
 	if s.RevokedAt != nil {
@@ -265,4 +269,17 @@ func (t terminalSafe) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// chainTrusted reports whether the verdict found a path to a trusted root, whatever else failed.
+func chainTrusted(v *verify.Result) bool {
+	if v == nil {
+		return false
+	}
+	for _, c := range v.Failed() {
+		if c.Name == verify.CheckChain {
+			return false
+		}
+	}
+	return true
 }

@@ -166,6 +166,18 @@ func TestProbeTextAndJSON(t *testing.T) {
 		t.Error("chain not printed in the order sent")
 	}
 
+	// Against roots that do not include this CA, the staple is signed by an issuer nothing vouches for.
+	other := newAnchor(t)
+	other.ok("ca", "init", "--name", "Other")
+	untrusted := a.run("probe", addr, "--servername", "localhost", "--roots", other.path("anchor-data/ca/root.pem"))
+	if untrusted.code != 1 || !strings.Contains(untrusted.stdout, "OCSP staple: good (signed by the issuer the server sent, which is not trusted)") {
+		t.Errorf("untrusted chain: exit %d, staple line wrong:\n%s", untrusted.code, untrusted.stdout)
+	}
+	// A wrong host does not make the issuer untrusted.
+	if r := a.run("probe", addr, "--servername", "www.example.org"); !strings.Contains(r.stdout, "OCSP staple: good (verified against the issuer)") {
+		t.Errorf("wrong host changed the staple line:\n%s", r.stdout)
+	}
+
 	var got probeJSON
 	if err := json.Unmarshal([]byte(a.ok("probe", addr, "--servername", "localhost", "--json")), &got); err != nil {
 		t.Fatal(err)
