@@ -151,7 +151,9 @@ func TestOCSPFollowsRevocationsElsewhere(t *testing.T) {
 	revokeElsewhere(t, dir, iss.Certificate.SerialNumber, revocation.KeyCompromise)
 	began := time.Now()
 	eventually(t, 5*time.Second, "OCSP answers a revocation made by another process", func() bool { return status() == ocsp.Revoked })
-	if d := time.Since(began); d > time.Second {
+	// Well under the CRL's one-minute check: the cache rechecks the epoch every 50 ms (the
+	// margin is for a loaded CI machine).
+	if d := time.Since(began); d > 3*time.Second {
 		t.Fatalf("OCSP took %v to answer revoked; the cache rechecks every 50 ms", d)
 	}
 }
