@@ -21,7 +21,12 @@ func (e *env) acmeCommand() *cobra.Command {
 		Short: "ACME: external account binding keys of the server, and the ACME client",
 		Long: `anchor serve answers ACME (RFC 8555) at https://LISTEN/acme/directory, for certbot, lego
 and every other ACME client. "anchor acme eab" manages the external account binding keys
-(RFC 8555 §7.3.4) that the server asks for when acme.eab_required is true in config.yaml.`,
+(RFC 8555 §7.3.4) that the server asks for when acme.eab_required is true in config.yaml.
+"anchor acme obtain" and "anchor acme renew" are an ACME client for any RFC 8555 CA.`,
+		Example: `  anchor acme eab create --name team-web
+  anchor acme obtain --directory https://127.0.0.1:8443/acme/directory --roots anchor-data/ca/root.pem \
+      --domain app.example.internal --http-01-port 80 --out-dir certs/app
+  anchor acme renew --out-dir certs/app --daemon`,
 	}
 	cmd.AddCommand(e.acmeEABCommand())
 	cmd.AddCommand(e.acmeClientCommands()...)
@@ -35,6 +40,9 @@ func (e *env) acmeEABCommand() *cobra.Command {
 		Long: `An external account binding (EAB) key ties a new ACME account to something the CA's operator
 already trusts: hand the key ID and MAC key to one team, and only their ACME client can open an
 account. Each key binds one account. Keys take effect while the server runs.`,
+		Example: `  anchor acme eab create --name team-web
+  anchor acme eab list
+  anchor acme eab revoke eab_3q2-7wQZ1mN0c8Yb`,
 	}
 	cmd.AddCommand(e.acmeEABCreateCommand(), e.acmeEABListCommand(), e.acmeEABRevokeCommand())
 	return cmd
