@@ -153,21 +153,21 @@ func (p *pathCheck) checkMaxDepth() {
 	if !p.anchored || p.n < 2 {
 		return
 	}
-	count, selfIssued := 0, 0
+	n, selfIssued := 0, 0
 	for i := 1; i < p.n-1; i++ {
 		if p.chain[i].selfIssued {
 			selfIssued++
 		} else {
-			count++
+			n++
 		}
 	}
 	note := ""
 	if selfIssued > 0 {
 		note = fmt.Sprintf(" (%d self-issued not counted)", selfIssued)
 	}
-	if count > p.cfg.maxDepth {
-		p.add(p.n-1, CheckMaxDepth, Fail, "path has %d intermediate CA certificates%s; at most %d allowed", count, note, p.cfg.maxDepth)
+	if n > p.cfg.maxDepth {
+		p.add(p.n-1, CheckMaxDepth, Fail, "path has %s%s; at most %d allowed", count(n, "intermediate CA certificate"), note, p.cfg.maxDepth)
 		return
 	}
-	p.add(p.n-1, CheckMaxDepth, Pass, "path has %d intermediate CA certificates%s; at most %d allowed", count, note, p.cfg.maxDepth)
+	p.add(p.n-1, CheckMaxDepth, Pass, "path has %s%s; at most %d allowed", count(n, "intermediate CA certificate"), note, p.cfg.maxDepth)
 }

@@ -58,7 +58,7 @@ func (p *pathCheck) checkNameConstraints() {
 			}
 		}
 		if ok {
-			p.add(i, CheckNameConstraints, Pass, "all %d names of the certificates below satisfy its constraints", checked)
+			p.add(i, CheckNameConstraints, Pass, "%s of the certificates below satisfy its constraints", allNames(checked))
 		}
 	}
 }
@@ -270,4 +270,11 @@ func validateSubtrees(nc *nameConstraints) error {
 		}
 	}
 	return nil
+}
+
+func allNames(n int) string {
+	if n == 1 {
+		return "the 1 name"
+	}
+	return fmt.Sprintf("all %d names", n)
 }

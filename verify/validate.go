@@ -106,7 +106,7 @@ func (p *pathCheck) chainCheck() {
 			p.chainChk = p.check(0, CheckChain, Pass, "the leaf is itself a trust anchor")
 			return
 		}
-		p.chainChk = p.check(p.n-1, CheckChain, Pass, "path of %d certificates ends at trust anchor %s", p.n, top.name())
+		p.chainChk = p.check(p.n-1, CheckChain, Pass, "path of %s ends at trust anchor %s", count(p.n, "certificate"), top.name())
 		return
 	}
 	var why []string
@@ -125,12 +125,12 @@ func (p *pathCheck) chainCheck() {
 			why = append(why, fmt.Sprintf("%s %s is already in the path or beyond the depth limit", kind, c.name()))
 		}
 	}
-	detail := fmt.Sprintf("no path to a trust anchor: %s was issued by %s, which matches none of the %d trust anchors and %d intermediates",
-		top.name(), nameString(top.c.Issuer.String()), len(p.v.roots), len(p.v.inters))
+	detail := fmt.Sprintf("no path to a trust anchor: %s was issued by %s, which matches none of the %s and %s",
+		top.name(), nameString(top.c.Issuer.String()), count(len(p.v.roots), "trust anchor"), count(len(p.v.inters), "intermediate"))
 	if len(why) > 0 {
 		detail = fmt.Sprintf("no path to a trust anchor from %s: %s", top.name(), strings.Join(why, "; "))
 	} else if top.selfIssued && top.isSelfSigned() {
-		detail = fmt.Sprintf("no path to a trust anchor: %s is self-signed but is not among the %d trust anchors", top.name(), len(p.v.roots))
+		detail = fmt.Sprintf("no path to a trust anchor: %s is self-signed but is not among the %s", top.name(), count(len(p.v.roots), "trust anchor"))
 	}
 	p.chainChk = p.check(p.n-1, CheckChain, Fail, "%s", detail)
 }
@@ -252,4 +252,12 @@ func (p *pathCheck) checkSerial(d int) {
 	default:
 		p.add(d, CheckSerialNumber, Pass, "serial number %s is positive and at most 20 octets", s.Text(16))
 	}
+}
+
+// count is "1 name" or "n names": details are read by people.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -49,7 +49,7 @@ func (p *pathCheck) wpLeafSAN() {
 	case e.Critical && !dnEmpty(leaf.c.RawSubject):
 		p.wp(0, "leaf_san", Fail, "subjectAltName is critical although the subject is not empty (BR 7.1.2.7.12)")
 	default:
-		p.wp(0, "leaf_san", Pass, "subjectAltName present with %d names", len(leaf.san))
+		p.wp(0, "leaf_san", Pass, "subjectAltName present with %s", count(len(leaf.san), "name"))
 	}
 }
 
