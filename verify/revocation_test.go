@@ -179,6 +179,13 @@ func TestRevocationSkippedForInvalidPath(t *testing.T) {
 	if _, ok := findCheck(r, CheckRevocationOCSP, Fail); ok {
 		t.Fatalf("revocation should not be attempted on an invalid path\n%s", dump(r))
 	}
+	// The skip names the method asked for: OCSP only, so no word of CRLs.
+	if _, ok := findCheck(r, CheckRevocationOCSP, Skip); !ok {
+		t.Fatalf("no revocation_ocsp skip\n%s", dump(r))
+	}
+	if _, ok := findCheck(r, CheckRevocationCRL, Skip); ok {
+		t.Fatalf("a revocation_crl skip when only OCSP was asked for\n%s", dump(r))
+	}
 }
 
 type failingTransport struct{}

@@ -35,8 +35,16 @@ func (v *verifier) evaluate(chain []*certInfo, anchored bool) *evaluation {
 	if e.structOK {
 		p.revocation()
 	} else if anchored && v.cfg.revocationWanted() {
-		p.tail = append(p.tail, Check{Name: CheckRevocationCRL, Status: Skip,
-			Detail: "revocation not checked: the path already fails other checks"})
+		// One skip per method asked for, named after it, so a caller that asked only for
+		// OCSP is not told about CRLs.
+		if len(v.cfg.CRLs) > 0 || v.cfg.FetchCRL {
+			p.tail = append(p.tail, Check{Name: CheckRevocationCRL, Status: Skip,
+				Detail: "revocation not checked: the path already fails other checks"})
+		}
+		if v.cfg.OCSP {
+			p.tail = append(p.tail, Check{Name: CheckRevocationOCSP, Status: Skip,
+				Detail: "revocation not checked: the path already fails other checks"})
+		}
 	}
 	e.failed = p.failed
 	e.checks = append([]Check{p.chainChk}, nil...)
