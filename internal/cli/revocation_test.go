@@ -256,3 +256,37 @@ func TestRootCRLCoversIntermediate(t *testing.T) {
 		t.Fatalf("anchor verify with both CRLs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// Revoking the intermediate needs the root: anchor revoke --root records it under the root, the
+// root's CRL lists it, and both openssl and anchor verify then refuse every leaf below it.
+func TestRevokeIntermediateWithRoot(t *testing.T) {
+	a := newAnchor(t)
+	a.ok("ca", "init")
+	a.ok("issue", "leaf.example", "--out-cert", "leaf.pem", "--out-key", "leaf.key")
+	inter := "anchor-data/ca/intermediate.pem"
+	if r := a.run("revoke", "--cert", inter, "--reason", "cACompromise"); r.code != 1 || !strings.Contains(r.stderr, "add --root") {
+		t.Fatalf("revoking the intermediate without --root: exit %d %s", r.code, r.stderr)
+	}
+	if r := a.run("revoke", "--root", "--cert", "leaf.pem"); r.code != 1 || !strings.Contains(r.stderr, "not issued by") {
+		t.Fatalf("revoking a leaf with --root: exit %d %s", r.code, r.stderr)
+	}
+	out := a.ok("revoke", "--root", "--cert", inter, "--reason", "cACompromise")
+	if !strings.Contains(out, "Revoked ") || !strings.Contains(out, "anchor crl create --root") {
+		t.Fatalf("revoke --root: %s", out)
+	}
+	a.ok("crl", "create", "--root", "--out", "root.pem.crl", "--format", "pem")
+	a.ok("crl", "create", "--out", "inter.crl.pem")
+	serial := strings.Fields(out)[1] // "Revoked SERIAL (subject) …"
+	if crl := a.ok("inspect", "root.pem.crl"); !strings.Contains(crl, serial) || !strings.Contains(crl, "reason 2") {
+		t.Fatalf("the root CRL does not list the intermediate:\n%s", crl)
+	}
+	r := a.openssl("verify", "-crl_check_all", "-CAfile", "anchor-data/ca/root.pem", "-untrusted", inter,
+		"-CRLfile", "root.pem.crl", "-CRLfile", "inter.crl.pem", "leaf.pem")
+	if r.ExitCode == 0 || !strings.Contains(r.Combined(), "certificate revoked") {
+		t.Fatalf("openssl accepted a leaf under a revoked intermediate: %s", r.Combined())
+	}
+	v := a.run("verify", "leaf.pem", "--host", "leaf.example", "--crl", "root.pem.crl", "--crl", "inter.crl.pem")
+	if v.code != 1 || !strings.Contains(v.stderr, "revocation_crl") {
+		t.Fatalf("anchor verify with a revoked intermediate: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+}

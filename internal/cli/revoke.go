@@ -10,14 +10,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/pemfile"
 	"github.com/anchorpki/anchor/revocation"
+	"github.com/anchorpki/anchor/store"
 )
 
 func (e *env) revokeCommand() *cobra.Command {
 	var certFile, reasonName, passFile string
-	var asJSON bool
+	var asJSON, root bool
 	cmd := &cobra.Command{
 		Use:   "revoke SERIAL|--cert FILE [--reason REASON]",
 		Short: "Revoke a certificate the CA issued",
@@ -30,11 +32,15 @@ cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateH
 privilegeWithdrawn; removeFromCRL releases a certificate from certificateHold, the only
 revocation that can be undone.
 
-Revoking a certificate twice changes nothing: the first time and reason stand and are reported.`,
+Revoking a certificate twice changes nothing: the first time and reason stand and are reported.
+
+--root revokes a certificate the root signed, which is the intermediate: it needs the root key,
+and the revocation reaches relying parties through the root's CRL (anchor crl create --root).`,
 		Example: `  anchor revoke 3a7f09c2e1d5b4a8 --reason keyCompromise
   anchor revoke --cert api.pem --reason superseded
   anchor revoke --cert laptop.pem --reason certificateHold
-  anchor revoke --cert laptop.pem --reason removeFromCRL --json`,
+  anchor revoke --cert laptop.pem --reason removeFromCRL --json
+  anchor revoke --root --cert anchor-data/ca/intermediate.pem --reason cACompromise && anchor crl create --root`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (len(args) == 1) == (certFile != "") {
@@ -44,11 +50,16 @@ Revoking a certificate twice changes nothing: the first time and reason stand an
 			if err != nil {
 				return usageError{err}
 			}
-			a, _, db, err := e.loadAuthority(cmd.Context(), passFile)
+			a, loaded, db, err := e.loadAuthority(cmd.Context(), passFile)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			if root {
+				if a, err = e.rootAuthority(loaded, db, passFile); err != nil {
+					return err
+				}
+			}
 			var serial *big.Int
 			if certFile != "" {
 				c, err := pemfile.ReadCertificate(certFile)
@@ -56,7 +67,11 @@ Revoking a certificate twice changes nothing: the first time and reason stand an
 					return err
 				}
 				if !bytes.Equal(c.AuthorityKeyId, a.Issuer().KeyID()) {
-					return fmt.Errorf("%s: not issued by this CA's intermediate (%s)", certFile, a.Issuer().Certificate().Subject)
+					hint := ""
+					if !root && bytes.Equal(c.AuthorityKeyId, loaded.Root.SubjectKeyId) {
+						hint = "; it was signed by the root: add --root"
+					}
+					return fmt.Errorf("%s: not issued by %s%s", certFile, a.Issuer().Certificate().Subject, hint)
 				}
 				serial = c.SerialNumber
 			} else if serial, err = parseSerial(args[0]); err != nil {
@@ -75,6 +90,9 @@ Revoking a certificate twice changes nothing: the first time and reason stand an
 						r.Serial, r.Subject, r.RevokedAt.Format(time.RFC3339), r.Reason)
 				default:
 					printf(w, "Revoked %s (%s) on %s, reason %s\n", r.Serial, r.Subject, r.RevokedAt.Format(time.RFC3339), r.Reason)
+					if root {
+						printf(w, "Sign the root's CRL so relying parties see it: anchor crl create --root\n")
+					}
 				}
 			})
 		},
@@ -83,7 +101,26 @@ Revoking a certificate twice changes nothing: the first time and reason stand an
 	cmd.Flags().StringVar(&reasonName, "reason", "unspecified", "RFC 5280 revocation reason")
 	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the CA key (or $"+passphraseEnv+")")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&root, "root", false, "revoke a certificate the root signed (the intermediate); needs the root key")
 	return cmd
+}
+
+// rootAuthority is an authority for what the root signs: revocation reads and writes only the
+// inventory, but holding the root key is what entitles the caller to revoke the intermediate.
+func (e *env) rootAuthority(loaded *ca.Loaded, db *store.DB, passFile string) (*ca.Authority, error) {
+	pass, err := e.readPassphrase(passFile, passphraseEnv)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ca.Layout{Dir: e.dataDir()}.LoadRootKey(pass)
+	if err != nil {
+		return nil, err
+	}
+	iss, err := issuance.New(issuance.Options{Cert: loaded.Root, Signer: key})
+	if err != nil {
+		return nil, err
+	}
+	return ca.New(ca.Options{Inventory: db, Issuer: iss})
 }
 
 // parseSerial reads a serial as people copy it: what issuance.ParseSerial takes, with
