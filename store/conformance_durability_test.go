@@ -125,6 +125,29 @@ func testCloseDrains(t *testing.T, dsn string) {
 	t.Logf("%d of %d reservations committed before Close", committed, n)
 }
 
+// testReadsAfterClose: reads on a closed DB fail with ErrClosed, as writes do, so a front end
+// can answer "unavailable" rather than "internal error".
+func testReadsAfterClose(t *testing.T, dsn string) {
+	db := openOnly(t, dsn)
+	issue(t, db, cert(issuerA, 1))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reads := map[string]error{}
+	_, reads["Get"] = db.Get(ctx, issuerA, big.NewInt(1))
+	_, reads["Status"] = db.Status(ctx, issuerA, big.NewInt(1))
+	_, _, reads["List"] = db.List(ctx, Filter{})
+	_, reads["Token"] = db.Token(ctx, "tok")
+	_, reads["ACMEAccount"] = db.ACMEAccount(ctx, "acct")
+	_, reads["RevocationEpoch"] = db.RevocationEpoch(ctx)
+	for name, err := range reads {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
+	}
+}
+
 func testConcurrentOpen(t *testing.T, dsn string) {
 	if !strings.HasPrefix(dsn, "postgres") {
 		// Known gap: two first Opens of one new SQLite file race on the switch to WAL mode, which

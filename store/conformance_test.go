@@ -55,6 +55,7 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		{"ConcurrentDurable", testConcurrentDurable},
 		{"SurvivesReopen", testSurvivesReopen},
 		{"CloseDrains", testCloseDrains},
+		{"ReadsAfterClose", testReadsAfterClose},
 		{"ConcurrentOpen", testConcurrentOpen},
 	}
 	for _, tc := range tests {

@@ -31,6 +31,8 @@ func wrap(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case closedDB(err):
+		return fmt.Errorf("%w: %s", ErrClosed, op)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("store: %s: %w", op, err)
 	case unavailable(err):
@@ -78,4 +80,10 @@ func uniqueViolation(err error) bool {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 	}
 	return false
+}
+
+// closedDB recognises database/sql's error for a *sql.DB that was closed, which it does not
+// export: a read after Close is ErrClosed, as a write is, so front ends answer 503, not 500.
+func closedDB(err error) bool {
+	return err != nil && strings.HasSuffix(err.Error(), "sql: database is closed")
 }
