@@ -67,11 +67,13 @@ and the revocation reaches relying parties through the root's CRL (anchor crl cr
 					return err
 				}
 				if !bytes.Equal(c.AuthorityKeyId, a.Issuer().KeyID()) {
-					hint := ""
-					if !root && bytes.Equal(c.AuthorityKeyId, loaded.Root.SubjectKeyId) {
+					which, hint := "intermediate", ""
+					if root {
+						which = "root"
+					} else if bytes.Equal(c.AuthorityKeyId, loaded.Root.SubjectKeyId) {
 						hint = "; it was signed by the root: add --root"
 					}
-					return fmt.Errorf("%s: not issued by %s%s", certFile, a.Issuer().Certificate().Subject, hint)
+					return fmt.Errorf("%s: not issued by this CA's %s (%s)%s", certFile, which, a.Issuer().Certificate().Subject, hint)
 				}
 				serial = c.SerialNumber
 			} else if serial, err = parseSerial(args[0]); err != nil {
