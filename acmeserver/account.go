@@ -187,7 +187,7 @@ func (s *Server) keyChange(q *request) (*response, error) {
 	if kc.Account != q.accountURL {
 		return nil, unauthorized("the inner JWS names account %q, but the request is signed by %s", kc.Account, q.accountURL)
 	}
-	oldKey, err := parseAccountKey(kc.OldKey, algFor(kc.OldKey))
+	oldKey, _, err := accountKey(kc.OldKey)
 	if err != nil {
 		return nil, malformed("oldKey: %v", err)
 	}
@@ -225,25 +225,6 @@ func (s *Server) keyChange(q *request) (*response, error) {
 	}
 	s.log.Info("acme: account key changed", "account", q.accountURL)
 	return s.accountResponse(q, a, http.StatusOK), nil
-}
-
-// algFor names the algorithm a key signs with, so parseAccountKey can check an oldKey that
-// signs nothing in this request.
-func algFor(raw []byte) string {
-	var k struct {
-		Kty string `json:"kty"`
-		Crv string `json:"crv"`
-	}
-	_ = acme.DecodeStrict(raw, &k)
-	switch {
-	case k.Kty == "RSA":
-		return "RS256"
-	case k.Kty == "EC" && k.Crv == "P-384":
-		return "ES384"
-	case k.Kty == "OKP":
-		return "EdDSA"
-	}
-	return "ES256"
 }
 
 // checkContacts accepts mailto: addresses only, as Let's Encrypt does; RFC 8555 §7.3 lets the

@@ -173,14 +173,15 @@ func (s *Server) challenge(q *request) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.startValidation(a.ID, typ, keyAuth, q.accountURL)
+		s.startValidation(a, *c, keyAuth, q.accountURL)
 		return &response{body: wireChallenge(q.base, a.ID, *c), links: []string{up}, retryAfter: pollAfter}, nil
 	}
 }
 
 // startValidation validates in the background, bounded by MaxValidations, and records the
 // outcome. The request that asked has been answered; the client learns the result by polling.
-func (s *Server) startValidation(authzID, typ, keyAuth, accountURL string) {
+func (s *Server) startValidation(a store.ACMEAuthz, c challengeState, keyAuth, accountURL string) {
+	authzID, typ := a.ID, c.Type
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -197,13 +198,8 @@ func (s *Server) startValidation(authzID, typ, keyAuth, accountURL string) {
 		}
 		ctx, cancel := context.WithTimeout(s.bg, s.o.ValidationTimeout)
 		defer cancel()
-		a, err := s.o.Store.ACMEAuthz(ctx, authzID)
-		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "acme: validation: reading the authorization", slog.String("authz", authzID), slog.Any("error", err))
-			return
-		}
 		began := time.Now()
-		verr := s.runValidation(ctx, a, typ, keyAuth, accountURL)
+		verr := s.runValidation(ctx, a, c, keyAuth, accountURL)
 		if s.bg.Err() != nil {
 			return // shutting down: leave it processing; the client's retry starts it again
 		}
@@ -222,17 +218,8 @@ func (s *Server) startValidation(authzID, typ, keyAuth, accountURL string) {
 // runValidation checks one challenge, then CAA (RFC 8659 §3 asks the CA to check at issuance;
 // checking right after validation, with the method and account known, is what RFC 8657 needs
 // and what Let's Encrypt does). It returns nil or the problem to record.
-func (s *Server) runValidation(ctx context.Context, a store.ACMEAuthz, typ, keyAuth, accountURL string) *acme.Problem {
-	var b authzBody
-	if err := json.Unmarshal(a.Body, &b); err != nil {
-		return acme.ServerInternal("the authorization cannot be read")
-	}
-	var token string
-	for _, c := range b.Challenges {
-		if c.Type == typ {
-			token = c.Token
-		}
-	}
+func (s *Server) runValidation(ctx context.Context, a store.ACMEAuthz, c challengeState, keyAuth, accountURL string) *acme.Problem {
+	typ, token := c.Type, c.Token
 	var err error
 	switch typ {
 	case acme.ChallengeHTTP01:
@@ -369,7 +356,7 @@ func (s *Server) resumeStale(q *request, a store.ACMEAuthz) (store.ACMEAuthz, er
 			return updated, err
 		}
 		s.log.Info("acme: resuming a stranded validation", "authz", a.ID, "type", c.Type)
-		s.startValidation(a.ID, c.Type, keyAuth, q.accountURL)
+		s.startValidation(updated, c, keyAuth, q.accountURL)
 	}
 	return updated, nil
 }

@@ -180,11 +180,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, mode keyMo
 		if err != nil {
 			return nil, err
 		}
-		jwk, err := parseAccountKey(acct.JWK, algFor(acct.JWK))
+		jwk, want, err := accountKey(acct.JWK)
 		if err != nil {
 			return nil, err
 		}
-		if want := algFor(acct.JWK); hdr.Alg != want {
+		if hdr.Alg != want {
 			// The account's key cannot have made this signature: another key did.
 			return nil, malformed("the JWS is signed with %s, but the key of account %s signs with %s", hdr.Alg, hdr.KID, want)
 		}
@@ -326,18 +326,31 @@ func validAlgorithm(alg string) bool {
 // parseAccountKey decodes an account key and checks that it is a public key of a type and size
 // the server accepts, usable with alg.
 func parseAccountKey(raw []byte, alg string) (*jose.JSONWebKey, error) {
+	jwk, want, err := accountKey(raw)
+	if err != nil {
+		return nil, err
+	}
+	if alg != want {
+		return nil, acme.BadSignatureAlgorithm(fmt.Sprintf("a %s key signs with %s, not %s", keyName(jwk.Key), want, alg))
+	}
+	return jwk, nil
+}
+
+// accountKey decodes an account key, checks its type and size, and returns the one algorithm
+// it signs with.
+func accountKey(raw []byte) (*jose.JSONWebKey, string, error) {
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(raw); err != nil {
-		return nil, acme.BadPublicKey(fmt.Sprintf("the JWK does not parse: %v", err))
+		return nil, "", acme.BadPublicKey(fmt.Sprintf("the JWK does not parse: %v", err))
 	}
 	if !jwk.Valid() || !jwk.IsPublic() {
-		return nil, acme.BadPublicKey("the JWK must be a valid public key (no private parameters)")
+		return nil, "", acme.BadPublicKey("the JWK must be a valid public key (no private parameters)")
 	}
 	want := ""
 	switch k := jwk.Key.(type) {
 	case *rsa.PublicKey:
 		if n := k.N.BitLen(); n < 2048 || n > 8192 {
-			return nil, acme.BadPublicKey(fmt.Sprintf("RSA account keys must have 2048 to 8192 bits, not %d", n))
+			return nil, "", acme.BadPublicKey(fmt.Sprintf("RSA account keys must have 2048 to 8192 bits, not %d", n))
 		}
 		want = string(jose.RS256)
 	case *ecdsa.PublicKey:
@@ -347,17 +360,14 @@ func parseAccountKey(raw []byte, alg string) (*jose.JSONWebKey, error) {
 		case elliptic.P384():
 			want = string(jose.ES384)
 		default:
-			return nil, acme.BadPublicKey(fmt.Sprintf("ECDSA account keys must use P-256 or P-384, not %s", k.Curve.Params().Name))
+			return nil, "", acme.BadPublicKey(fmt.Sprintf("ECDSA account keys must use P-256 or P-384, not %s", k.Curve.Params().Name))
 		}
 	case ed25519.PublicKey:
 		want = string(jose.EdDSA)
 	default:
-		return nil, acme.BadPublicKey(fmt.Sprintf("account keys of type %T are not supported; use ECDSA, RSA or Ed25519", jwk.Key))
+		return nil, "", acme.BadPublicKey(fmt.Sprintf("account keys of type %T are not supported; use ECDSA, RSA or Ed25519", jwk.Key))
 	}
-	if alg != want {
-		return nil, acme.BadSignatureAlgorithm(fmt.Sprintf("a %s key signs with %s, not %s", keyName(jwk.Key), want, alg))
-	}
-	return &jwk, nil
+	return &jwk, want, nil
 }
 
 func keyName(key any) string {

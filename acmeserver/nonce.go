@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anchorpki/anchor/acme"
@@ -25,8 +26,8 @@ type nonces struct {
 	lifetime time.Duration
 	now      func() time.Time
 
-	mu  sync.Mutex
-	key []byte
+	key atomic.Pointer[[]byte] // loaded once; every request reads it
+	mu  sync.Mutex             // serialises the first load
 }
 
 const (
@@ -39,10 +40,13 @@ const (
 )
 
 func (n *nonces) secret(ctx context.Context) ([]byte, error) {
+	if k := n.key.Load(); k != nil {
+		return *k, nil
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.key != nil {
-		return n.key, nil
+	if k := n.key.Load(); k != nil {
+		return *k, nil
 	}
 	k, err := n.store.ACMESecret(ctx, "nonce-hmac-sha256", func() ([]byte, error) {
 		b := make([]byte, 32)
@@ -55,7 +59,7 @@ func (n *nonces) secret(ctx context.Context) ([]byte, error) {
 	if len(k) < 32 {
 		return nil, errors.New("acmeserver: the stored nonce secret is too short")
 	}
-	n.key = k
+	n.key.Store(&k)
 	return k, nil
 }
 
