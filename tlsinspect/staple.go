@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/anchorpki/anchor/verify"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/anchorpki/anchor/revocation"
@@ -55,11 +56,15 @@ func describeStaple(raw []byte, leaf, issuer *x509.Certificate, at time.Time) *S
 		s.NextUpdate = &t
 	}
 	s.Responder = responderName(r)
+	var signerErr error
+	if issuer != nil {
+		signerErr = verify.CheckOCSPSigner(r, issuer, at)
+	}
 	switch {
 	case issuer == nil:
 		s.Problem = "the leaf's issuer is neither in the chain sent nor among the roots, so the signature cannot be checked"
-	case signerError(r, issuer, at) != nil:
-		s.Problem = signerError(r, issuer, at).Error()
+	case signerErr != nil:
+		s.Problem = signerErr.Error()
 	case r.ThisUpdate.After(at):
 		s.Problem = "thisUpdate is after the verification time"
 	case s.NextUpdate != nil && r.NextUpdate.Before(at):
@@ -68,37 +73,6 @@ func describeStaple(raw []byte, leaf, issuer *x509.Certificate, at time.Time) *S
 		s.Verified = true
 	}
 	return s
-}
-
-// signerError applies RFC 6960 §4.2.2.2: the issuer signs, or a certificate it issued with
-// id-kp-OCSPSigning, valid at the verification time.
-func signerError(r *ocsp.Response, issuer *x509.Certificate, at time.Time) error {
-	rc := r.Certificate
-	if rc == nil {
-		if err := r.CheckSignatureFrom(issuer); err != nil {
-			return fmt.Errorf("signature does not verify with the key of the issuer %s: %w", issuer.Subject, err)
-		}
-		return nil
-	}
-	// ParseResponseForCert verified the response with rc's key; rc must be the issuer or be
-	// authorized by it.
-	if bytes.Equal(rc.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) {
-		return nil
-	}
-	if err := issuer.CheckSignature(rc.SignatureAlgorithm, rc.RawTBSCertificate, rc.Signature); err != nil {
-		return fmt.Errorf("responder certificate %s was not issued by %s", rc.Subject, issuer.Subject)
-	}
-	delegated := false
-	for _, u := range rc.ExtKeyUsage {
-		delegated = delegated || u == x509.ExtKeyUsageOCSPSigning
-	}
-	if !delegated {
-		return fmt.Errorf("responder certificate %s lacks id-kp-OCSPSigning (RFC 6960 §4.2.2.2)", rc.Subject)
-	}
-	if at.Before(rc.NotBefore) || at.After(rc.NotAfter) {
-		return fmt.Errorf("responder certificate %s is not valid at the verification time", rc.Subject)
-	}
-	return nil
 }
 
 func responderName(r *ocsp.Response) string {

@@ -96,23 +96,29 @@ func (v *verifier) askOCSP(ci, issuer *certInfo, url string) (*ocsp.Response, er
 	return resp, nil
 }
 
-// ocspSigner applies RFC 6960 §4.2.2.2: the issuer signs, or a certificate it issued with the
-// id-kp-OCSPSigning purpose, valid now.
+// ocspSigner applies CheckOCSPSigner at the verification time.
 func (v *verifier) ocspSigner(resp *ocsp.Response, issuer *certInfo) error {
+	return CheckOCSPSigner(resp, issuer.c, v.cfg.at)
+}
+
+// CheckOCSPSigner applies RFC 6960 §4.2.2.2 to a response about a certificate of issuer: the
+// issuer signs it, or a certificate the issuer issued with the id-kp-OCSPSigning purpose,
+// valid at at. A response parsed with ocsp.ParseResponseForCert has already been verified
+// with the key of its embedded certificate; this decides whether that key may speak.
+func CheckOCSPSigner(resp *ocsp.Response, issuer *x509.Certificate, at time.Time) error {
+	iname := nameString(issuer.Subject.String())
 	rc := resp.Certificate
 	if rc == nil {
-		if err := resp.CheckSignatureFrom(issuer.c); err != nil {
-			return fmt.Errorf("signature does not verify with the key of %s: %w", issuer.name(), err)
+		if err := resp.CheckSignatureFrom(issuer); err != nil {
+			return fmt.Errorf("signature does not verify with the key of %s: %w", iname, err)
 		}
 		return nil
 	}
-	// ParseResponseForCert verified the response with rc's key; rc must be the issuer or be
-	// authorized by it.
-	if bytes.Equal(rc.RawSubjectPublicKeyInfo, issuer.c.RawSubjectPublicKeyInfo) {
+	if bytes.Equal(rc.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) {
 		return nil
 	}
-	if err := issuer.c.CheckSignature(rc.SignatureAlgorithm, rc.RawTBSCertificate, rc.Signature); err != nil {
-		return fmt.Errorf("responder certificate %s was not issued by %s: %w", nameString(rc.Subject.String()), issuer.name(), err)
+	if err := issuer.CheckSignature(rc.SignatureAlgorithm, rc.RawTBSCertificate, rc.Signature); err != nil {
+		return fmt.Errorf("responder certificate %s was not issued by %s: %w", nameString(rc.Subject.String()), iname, err)
 	}
 	ok := false
 	for _, u := range rc.ExtKeyUsage {
@@ -121,7 +127,7 @@ func (v *verifier) ocspSigner(resp *ocsp.Response, issuer *certInfo) error {
 	if !ok {
 		return fmt.Errorf("responder certificate %s lacks id-kp-OCSPSigning (RFC 6960 §4.2.2.2)", nameString(rc.Subject.String()))
 	}
-	if at := v.cfg.at; at.Before(rc.NotBefore) || at.After(rc.NotAfter) {
+	if at.Before(rc.NotBefore) || at.After(rc.NotAfter) {
 		return fmt.Errorf("responder certificate %s is not valid at the verification time", nameString(rc.Subject.String()))
 	}
 	return nil
