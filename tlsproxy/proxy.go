@@ -301,18 +301,3 @@ func genericCause(err error) string {
 	}
 	return ""
 }
-
-// cause is the innermost useful text of a transport error: "connection refused", not
-// "dial tcp 127.0.0.1:5000: connect: connection refused".
-func cause(err error) string {
-	if errno, ok := errors.AsType[syscall.Errno](err); ok {
-		return errno.Error()
-	}
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return "timeout"
-	}
-	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Err != nil {
-		return oe.Err.Error()
-	}
-	return err.Error()
-}

@@ -20,10 +20,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
+
+	"github.com/anchorpki/anchor/pemfile"
 )
 
 // Store names, as accepted in Options.Stores and by `anchor trust --store`.
@@ -186,7 +187,7 @@ func run(ctx context.Context, cert *x509.Certificate, o Options, what op) ([]Res
 	if err != nil {
 		return nil, err
 	}
-	t := &target{cert: cert, name: Name(cert), pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}
+	t := &target{cert: cert, name: Name(cert), pem: pemfile.Encode("CERTIFICATE", cert.Raw)}
 	r := newRunner(o)
 	var results []Result
 	for _, s := range stores {
@@ -276,4 +277,4 @@ func containsDER(bundle, der []byte) bool {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

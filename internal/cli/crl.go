@@ -72,11 +72,7 @@ needs the root key. ca init writes a first one valid for a year; re-sign it befo
 			defer db.Close()
 			issuer, signer, defOut := loaded.Intermediate, loaded.Issuer.Signer(), layout.IntermediateCRL()
 			if root {
-				pass, err := e.readPassphrase(passFile, passphraseEnv)
-				if err != nil {
-					return err
-				}
-				if signer, err = layout.LoadRootKey(pass); err != nil {
+				if signer, err = e.loadRootKey(passFile); err != nil {
 					return err
 				}
 				issuer, defOut = loaded.Root, layout.RootCRL()

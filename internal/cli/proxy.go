@@ -156,9 +156,6 @@ func (e *env) runProxy(cmd *cobra.Command, f *proxyFlags) error {
 			return err
 		}
 		certs = src
-		if f.ocspStaple {
-			certs = tlsproxy.Staple(src, tlsproxy.StapleOptions{HTTPClient: e.httpClient, Logger: log})
-		}
 	} else {
 		pass, err := e.readPassphrase(f.passFile, "") // not $ANCHOR_PASSPHRASE_FILE: that one is the CA keys'
 		if err != nil {
@@ -172,9 +169,9 @@ func (e *env) runProxy(cmd *cobra.Command, f *proxyFlags) error {
 			return err
 		}
 		certs = files
-		if f.ocspStaple {
-			certs = tlsproxy.Staple(files, tlsproxy.StapleOptions{HTTPClient: e.httpClient, Logger: log})
-		}
+	}
+	if f.ocspStaple {
+		certs = tlsproxy.Staple(certs, tlsproxy.StapleOptions{HTTPClient: e.httpClient, Logger: log})
 	}
 	var pool *x509.CertPool
 	if f.clientCA != "" {

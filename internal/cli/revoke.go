@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"crypto"
 	"fmt"
 	"io"
 	"math/big"
@@ -110,11 +111,7 @@ and the revocation reaches relying parties through the root's CRL (anchor crl cr
 // rootAuthority is an authority for what the root signs: revocation reads and writes only the
 // inventory, but holding the root key is what entitles the caller to revoke the intermediate.
 func (e *env) rootAuthority(loaded *ca.Loaded, db *store.DB, passFile string) (*ca.Authority, error) {
-	pass, err := e.readPassphrase(passFile, passphraseEnv)
-	if err != nil {
-		return nil, err
-	}
-	key, err := ca.Layout{Dir: e.dataDir()}.LoadRootKey(pass)
+	key, err := e.loadRootKey(passFile)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +120,16 @@ func (e *env) rootAuthority(loaded *ca.Loaded, db *store.DB, passFile string) (*
 		return nil, err
 	}
 	return ca.New(ca.Options{Inventory: db, Issuer: iss})
+}
+
+// loadRootKey reads the data directory's root key, which only the commands that act for the
+// root need (crl create --root, revoke --root).
+func (e *env) loadRootKey(passFile string) (crypto.Signer, error) {
+	pass, err := e.readPassphrase(passFile, passphraseEnv)
+	if err != nil {
+		return nil, err
+	}
+	return ca.Layout{Dir: e.dataDir()}.LoadRootKey(pass)
 }
 
 // parseSerial reads a serial as people copy it: what issuance.ParseSerial takes, with
