@@ -54,16 +54,10 @@ func (s *Server) certByCertID(ctx context.Context, certID string) (store.Certifi
 		return store.Certificate{}, notFound("certificate %s was not issued by this CA's issuer", certID)
 	}
 	c, err := s.o.Store.Get(ctx, keyID, serial)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Certificate{}, notFound("no certificate with serial %s", hex.EncodeToString(serial.Bytes()))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status == store.StatusPending) {
+		return store.Certificate{}, notFound("no certificate with serial %s", serialHex(serial))
 	}
-	if err != nil {
-		return store.Certificate{}, err
-	}
-	if c.Status == store.StatusPending {
-		return store.Certificate{}, notFound("no certificate with serial %s", hex.EncodeToString(serial.Bytes()))
-	}
-	return c, nil
+	return c, err
 }
 
 func (s *Server) issuerKeyID() []byte { return s.o.Authority.Chain()[0].SubjectKeyId }

@@ -3,15 +3,15 @@ package acmeserver
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/anchorpki/anchor/acme"
+	"github.com/anchorpki/anchor/issuance"
+	"github.com/anchorpki/anchor/pemfile"
 	"github.com/anchorpki/anchor/revocation"
 	"github.com/anchorpki/anchor/store"
 )
@@ -29,20 +29,19 @@ func (s *Server) certificate(q *request) (*response, error) {
 	if o.Status != string(acme.StatusValid) || o.CertSerial == "" {
 		return nil, notFound("order %s has no certificate", q.base+pathOrder+o.ID)
 	}
-	serial, ok := parseHexSerial(o.CertSerial)
-	if !ok {
-		return nil, fmt.Errorf("acmeserver: order %s has a bad serial %q", o.ID, o.CertSerial)
+	serial, err := issuance.ParseSerial(o.CertSerial)
+	if err != nil {
+		return nil, fmt.Errorf("acmeserver: order %s: %w", o.ID, err)
 	}
 	c, err := s.o.Store.Get(q.ctx, s.issuerKeyID(), serial)
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.DER})
+	chain := pemfile.Encode("CERTIFICATE", c.DER)
 	for _, ca := range s.o.Authority.Chain() {
-		pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})
+		chain = append(chain, pemfile.Encode("CERTIFICATE", ca.Raw)...)
 	}
-	resp := &response{raw: buf.Bytes(), rawType: "application/pem-certificate-chain"}
+	resp := &response{raw: chain, rawType: "application/pem-certificate-chain"}
 	if s.o.IssuerURL != "" {
 		resp.links = append(resp.links, `<`+s.o.IssuerURL+`>;rel="up"`)
 	}
@@ -158,9 +157,4 @@ func certIdentifiers(cert *x509.Certificate) []acme.Identifier {
 		ids = append(ids, acme.Identifier{Type: acme.IdentifierIP, Value: a.Unmap().String()})
 	}
 	return ids
-}
-
-func parseHexSerial(s string) (*big.Int, bool) {
-	n, ok := new(big.Int).SetString(s, 16)
-	return n, ok && n.Sign() > 0
 }

@@ -65,7 +65,7 @@ func (s *Server) finalize(q *request) (*response, error) {
 			return nil, issueProblem(err)
 		}
 	}
-	if err := s.recheckCAA(q, st.body.Authzs); err != nil {
+	if err := s.recheckCAA(q, st.authzs); err != nil {
 		return nil, err
 	}
 
@@ -99,11 +99,12 @@ func (s *Server) finalize(q *request) (*response, error) {
 	issued, issueErr := s.o.Authority.Issue(ctx, req2)
 
 	body.Finalizing = time.Time{}
-	switch p := issueProblem(issueErr); {
+	refusal := issueProblem(issueErr)
+	switch {
 	case issueErr == nil:
 		o.Status, o.CertSerial = string(acme.StatusValid), issued.Serial
-	case p != nil: // the CA refused this request for good
-		o.Status, body.Error = string(acme.StatusInvalid), p
+	case refusal != nil: // the CA refused this request for good
+		o.Status, body.Error = string(acme.StatusInvalid), refusal
 	default: // the CA failed; the client may finalize again
 		o.Status = string(acme.StatusPending)
 	}
@@ -119,10 +120,10 @@ func (s *Server) finalize(q *request) (*response, error) {
 			slog.String("serial", o.CertSerial), slog.Any("error", err))
 		return nil, err
 	}
+	if refusal != nil {
+		return nil, refusal
+	}
 	if issueErr != nil {
-		if p := issueProblem(issueErr); p != nil {
-			return nil, p
-		}
 		return nil, issueErr
 	}
 	s.log.Info("acme: certificate issued", "order", q.base+pathOrder+o.ID, "account", q.accountURL, "serial", issued.Serial)
@@ -250,13 +251,9 @@ const caaRecheckAfter = 8 * time.Hour
 // recheckCAA repeats the CAA check of every DNS authorization the order relies on that was
 // validated more than caaRecheckAfter ago. A refusal leaves the order ready: once the records
 // allow this CA again, the client finalizes again.
-func (s *Server) recheckCAA(q *request, authzIDs []string) error {
+func (s *Server) recheckCAA(q *request, authzs []store.ACMEAuthz) error {
 	now := s.o.Now()
-	for _, id := range authzIDs {
-		a, err := s.o.Store.ACMEAuthz(q.ctx, id)
-		if err != nil {
-			return err
-		}
+	for _, a := range authzs {
 		if a.IdentType != acme.IdentifierDNS {
 			continue
 		}

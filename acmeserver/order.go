@@ -231,6 +231,8 @@ type orderState struct {
 	body   orderBody
 	status acme.Status
 	err    *acme.Problem
+	// authzs are the authorizations as read to derive status; all of them when it is ready.
+	authzs []store.ACMEAuthz
 }
 
 func (s *Server) orderState(ctx context.Context, o store.ACMEOrder) (*orderState, error) {
@@ -256,6 +258,7 @@ func (s *Server) orderState(ctx context.Context, o store.ACMEOrder) (*orderState
 		if err != nil {
 			return nil, err
 		}
+		st.authzs = append(st.authzs, a)
 		switch authzStatus(a, now) {
 		case acme.StatusValid:
 		case acme.StatusPending:
@@ -307,7 +310,7 @@ func (s *Server) orderResponse(ctx context.Context, base string, o store.ACMEOrd
 	}
 	resp := &response{body: wire, location: u}
 	if st.status == acme.StatusProcessing {
-		resp.retryAfter = time.Second
+		resp.retryAfter = pollAfter
 	}
 	return resp, nil
 }

@@ -2,12 +2,12 @@ package challenge
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/anchorpki/anchor/acme"
 )
 
 // maxTXTShown bounds how many TXT values an error repeats back: enough to spot a stale record,
@@ -29,9 +29,8 @@ func (v *Validator) DNS01(ctx context.Context, domain, keyAuth string) error {
 }
 
 func (v *Validator) dns01(ctx context.Context, domain, keyAuth string) error {
-	name := "_acme-challenge." + normalizeName(strings.TrimPrefix(domain, "*."))
-	sum := sha256.Sum256([]byte(keyAuth))
-	want := base64.RawURLEncoding.EncodeToString(sum[:])
+	name := acme.DNS01Name(normalizeName(domain))
+	want := acme.DNS01TXT(keyAuth)
 
 	rrs, nx, err := v.dns.lookup(ctx, name, dns.TypeTXT)
 	if err != nil {

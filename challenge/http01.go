@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/anchorpki/anchor/acme"
 )
 
 // http01Slack is how many bytes beyond the key authorization a response may carry (trailing
@@ -38,7 +40,7 @@ func (v *Validator) HTTP01(ctx context.Context, domain, token, keyAuth string) e
 	if strings.HasPrefix(domain, "*.") {
 		return errWildcard("http-01")
 	}
-	if !isBase64URL(token) {
+	if acme.ValidateToken(token) != nil {
 		// RFC 8555 §8.1: tokens are base64url; anything else would let the path escape.
 		return fmt.Errorf("challenge: token %q is not base64url", token)
 	}
@@ -55,7 +57,7 @@ func (v *Validator) http01(ctx context.Context, domain, token, keyAuth string) e
 			host = "[" + host + "]"
 		}
 	}
-	target := "http://" + host + "/.well-known/acme-challenge/" + token
+	target := "http://" + host + acme.HTTP01Path(token)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return fmt.Errorf("challenge: building request for %q: %w", domain, err)
@@ -184,16 +186,4 @@ func httpFailure(ctx context.Context, target string, err error) error {
 		return newError(Connection, ctx.Err(), fmt.Sprintf("fetching %s: %s", target, describe(ctx.Err())))
 	}
 	return newError(Connection, err, fmt.Sprintf("fetching %s: %s", target, describe(err)))
-}
-
-func isBase64URL(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -12,14 +12,9 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/anchorpki/anchor/acme"
 )
-
-// acmeTLS1 is the ALPN protocol of RFC 8737 §6.2. A server that negotiates it promises to serve
-// the challenge certificate and nothing else on that connection.
-const acmeTLS1 = "acme-tls/1"
-
-// idPeACMEIdentifier is the acmeIdentifier extension, RFC 8737 §6.1.
-var idPeACMEIdentifier = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 31}
 
 // TLSALPN01 validates a tls-alpn-01 challenge (RFC 8737 §3): a TLS handshake on TLSALPN01Port
 // offering only acme-tls/1 must negotiate it, and the certificate must name exactly the
@@ -58,7 +53,7 @@ func (v *Validator) tlsALPN01(ctx context.Context, domain, keyAuth string) error
 
 	conn := tls.Client(raw, &tls.Config{
 		ServerName:         sni,
-		NextProtos:         []string{acmeTLS1},
+		NextProtos:         []string{acme.ALPNProto},
 		InsecureSkipVerify: true, // RFC 8737 §3: the challenge certificate is self-signed
 		MinVersion:         tls.VersionTLS12,
 	})
@@ -69,9 +64,9 @@ func (v *Validator) tlsALPN01(ctx context.Context, domain, keyAuth string) error
 		return newError(TLS, err, fmt.Sprintf("TLS handshake with %s (SNI %s): %s", where, sni, describe(err)))
 	}
 	state := conn.ConnectionState()
-	if state.NegotiatedProtocol != acmeTLS1 {
+	if state.NegotiatedProtocol != acme.ALPNProto {
 		return newError(TLS, nil, fmt.Sprintf("%s (SNI %s) did not negotiate ALPN protocol %q; is the tls-alpn-01 responder running?",
-			where, sni, acmeTLS1))
+			where, sni, acme.ALPNProto))
 	}
 	if len(state.PeerCertificates) == 0 {
 		return newError(TLS, nil, fmt.Sprintf("%s sent no certificate", where))
@@ -119,7 +114,7 @@ func checkIdentifier(cert *x509.Certificate, domain string, ip netip.Addr, isIP 
 // challenge certificate as an ordinary one.
 func checkACMEIdentifier(cert *x509.Certificate, want []byte) string {
 	for _, ext := range cert.Extensions {
-		if !ext.Id.Equal(idPeACMEIdentifier) {
+		if !ext.Id.Equal(acme.OIDACMEIdentifier) {
 			continue
 		}
 		if !ext.Critical {
