@@ -39,7 +39,7 @@ type StatusCache struct {
 	src EpochSource
 	o   StatusCacheOptions
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[statusKey]cachedStatus
 
 	// An entry is current while both its epoch (the store's) and its local generation
@@ -85,9 +85,9 @@ func (c *StatusCache) Status(ctx context.Context, issuerKeyID []byte, serial *bi
 	}
 	local := c.local.Load()
 	k := statusKey{string(issuerKeyID), string(serial.Bytes())}
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.entries[k]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && e.epoch == epoch && e.local == local {
 		return e.st, nil
 	}

@@ -72,7 +72,7 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request, ev *event) error {
 	}
 	ev.serial = issued.Serial
 	w.Header().Set("Location", "/api/v1/certificates/"+issued.Serial)
-	writeJSON(w, http.StatusCreated, issuedBody(issued, req.Profile))
+	writeJSON(w, http.StatusCreated, issuedBody(issued))
 	return nil
 }
 
@@ -150,7 +150,7 @@ func csrNames(c *x509.CertificateRequest) []string {
 	return out
 }
 
-func issuedBody(c *ca.Issued, profile string) issuedCertificate {
+func issuedBody(c *ca.Issued) issuedCertificate {
 	sum := sha256.Sum256(c.DER)
 	var chain strings.Builder
 	for _, ic := range c.Chain {
@@ -166,7 +166,7 @@ func issuedBody(c *ca.Issued, profile string) issuedCertificate {
 		SANs:        sans,
 		NotBefore:   c.Certificate.NotBefore.UTC(),
 		NotAfter:    c.Certificate.NotAfter.UTC(),
-		Profile:     profile,
+		Profile:     c.Profile,
 		SHA256:      hex.EncodeToString(sum[:]),
 	}
 }

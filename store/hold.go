@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/big"
@@ -45,22 +44,17 @@ func (db *DB) ReleaseHold(ctx context.Context, issuerKeyID []byte, serial *big.I
 	if n == 1 {
 		return nil
 	}
-	var (
-		status string
-		reason sql.NullInt64
-	)
-	err = db.sql.QueryRowContext(ctx, `SELECT status, revocation_reason FROM certificates
-		WHERE issuer_key_id = $1 AND serial = $2`, k.issuer, k.serial).Scan(&status, &reason)
+	st, err := db.Status(ctx, issuerKeyID, serial)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, ErrNotFound):
 		return fmt.Errorf("%w: %s", ErrNotFound, k)
 	case err != nil:
 		return wrap(op, err)
-	case Status(status) == StatusPending:
+	case st.Status == StatusPending:
 		return fmt.Errorf("%w: %s: %w", ErrNotOnHold, k, ErrNotIssued)
-	case Status(status) == StatusRevoked:
+	case st.Status == StatusRevoked:
 		return fmt.Errorf("%w: %s is revoked for %s, which is permanent", ErrNotOnHold, k,
-			revocation.Reason(reason.Int64))
+			revocation.Reason(st.RevocationReason))
 	}
-	return fmt.Errorf("%w: %s is %s", ErrNotOnHold, k, status)
+	return fmt.Errorf("%w: %s is %s", ErrNotOnHold, k, st.Status)
 }
