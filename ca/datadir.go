@@ -126,13 +126,9 @@ func (l Layout) Load(o LoadOptions) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := os.ReadFile(l.IntermediateKey())
+	key, err := readKey(l.IntermediateKey(), "intermediate key", o.Passphrase)
 	if err != nil {
-		return nil, fmt.Errorf("ca: reading intermediate key: %w", err)
-	}
-	key, err := keys.ParsePrivateKey(keyPEM, o.Passphrase)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l.IntermediateKey(), err)
+		return nil, err
 	}
 	hopts := HierarchyOptions{BaseURL: o.BaseURL}
 	if err := hopts.checkURL(); err != nil {
@@ -149,13 +145,18 @@ func (l Layout) Load(o LoadOptions) (*Loaded, error) {
 // LoadRootKey reads the root key, which only signing the root's CRL (and a new intermediate)
 // needs; it may be kept offline otherwise.
 func (l Layout) LoadRootKey(passphrase []byte) (crypto.Signer, error) {
-	b, err := os.ReadFile(l.RootKey())
+	return readKey(l.RootKey(), "root key", passphrase)
+}
+
+// readKey reads and decrypts a key file of the data directory; errors name the file.
+func readKey(path, what string, passphrase []byte) (crypto.Signer, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("ca: reading root key: %w", err)
+		return nil, fmt.Errorf("ca: reading %s: %w", what, err)
 	}
 	key, err := keys.ParsePrivateKey(b, passphrase)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l.RootKey(), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return key, nil
 }

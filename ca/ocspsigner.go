@@ -164,13 +164,9 @@ func (s *OCSPSigner) load() (*x509.Certificate, crypto.Signer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := os.ReadFile(s.o.Layout.OCSPKey())
+	key, err := readKey(s.o.Layout.OCSPKey(), "OCSP responder key", s.o.Passphrase)
 	if err != nil {
 		return nil, nil, err
-	}
-	key, err := keys.ParsePrivateKey(b, s.o.Passphrase)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", s.o.Layout.OCSPKey(), err)
 	}
 	return cert, key, nil
 }
