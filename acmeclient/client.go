@@ -250,11 +250,7 @@ func (c *Client) issue(ctx context.Context, st *State, eab *EAB, replaces, reaso
 func fillCert(r *Result, leaf *x509.Certificate) {
 	r.Serial = serialHex(leaf)
 	r.NotBefore, r.NotAfter = leaf.NotBefore.UTC(), leaf.NotAfter.UTC()
-	r.Domains = nil
-	r.Domains = append(r.Domains, leaf.DNSNames...)
-	for _, ip := range leaf.IPAddresses {
-		r.Domains = append(r.Domains, ip.String())
-	}
+	r.Domains = certNames(leaf)
 }
 
 func serialHex(c *x509.Certificate) string {

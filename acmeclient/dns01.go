@@ -2,7 +2,6 @@ package acmeclient
 
 import (
 	"context"
-	"strings"
 
 	xacme "golang.org/x/crypto/acme"
 
@@ -21,7 +20,7 @@ type dnsHook struct {
 // dnsName is the FQDN of the TXT record for domain, with its trailing dot; a wildcard's
 // record is its base domain's (RFC 8555 §8.4).
 func dnsName(domain string) string {
-	return acme.DNS01Name(strings.TrimPrefix(domain, "*.")) + "."
+	return acme.DNS01Name(domain) + "."
 }
 
 func (d *dnsHook) present(ctx context.Context, cl *xacme.Client, domain string, ch *xacme.Challenge) error {

@@ -36,7 +36,7 @@ func startHTTP01(host string, port int) (*http01, error) {
 }
 
 func (s *http01) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	token, ok := strings.CutPrefix(r.URL.Path, "/.well-known/acme-challenge/")
+	token, ok := strings.CutPrefix(r.URL.Path, acme.HTTP01Path(""))
 	s.mu.Lock()
 	ka, found := s.resp[token]
 	s.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/acme"
+	"slices"
 )
 
 // Bounds of the time between two renewal checks.
@@ -90,10 +91,13 @@ func (c *Client) Renew(ctx context.Context, req RenewRequest) (*Result, error) {
 	return c.issue(ctx, st, nil, replaces, d.reason)
 }
 
+// certNames are the names a certificate was obtained for, as Result.Domains lists them.
 func certNames(leaf *x509.Certificate) []string {
-	var r Result
-	fillCert(&r, leaf)
-	return r.Domains
+	names := slices.Clone(leaf.DNSNames)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	return names
 }
 
 // decide implements the renewal decision documented on Renew.

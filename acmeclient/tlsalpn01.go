@@ -5,11 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/miekg/dns"
 	xacme "golang.org/x/crypto/acme"
 
 	"github.com/anchorpki/anchor/acme"
@@ -94,16 +94,6 @@ func sniName(domain string) string {
 	if ip == nil {
 		return strings.ToLower(domain)
 	}
-	if v4 := ip.To4(); v4 != nil {
-		return strconv.Itoa(int(v4[3])) + "." + strconv.Itoa(int(v4[2])) + "." + strconv.Itoa(int(v4[1])) + "." + strconv.Itoa(int(v4[0])) + ".in-addr.arpa"
-	}
-	const hexDigits = "0123456789abcdef"
-	var b strings.Builder
-	for i := len(ip) - 1; i >= 0; i-- {
-		b.WriteByte(hexDigits[ip[i]&0xf])
-		b.WriteByte('.')
-		b.WriteByte(hexDigits[ip[i]>>4])
-		b.WriteByte('.')
-	}
-	return b.String() + "ip6.arpa"
+	arpa, _ := dns.ReverseAddr(ip.String()) // cannot fail for a parsed address
+	return strings.TrimSuffix(arpa, ".")
 }
