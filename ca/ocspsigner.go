@@ -99,10 +99,14 @@ func (s *OCSPSigner) ForIssuer(issuer *x509.Certificate) (*x509.Certificate, cry
 	return s.Current(ctx)
 }
 
-// due reports whether two thirds of the certificate's lifetime have passed.
-func (s *OCSPSigner) due(c *x509.Certificate) bool {
+// due reports whether the responder certificate should be replaced.
+func (s *OCSPSigner) due(c *x509.Certificate) bool { return RenewalDue(c, s.a.o.Now()) }
+
+// RenewalDue reports whether two thirds of a certificate's lifetime have passed at now: when
+// the CA replaces the certificates it issues itself (the OCSP responder's, the server's own).
+func RenewalDue(c *x509.Certificate, now time.Time) bool {
 	life := c.NotAfter.Sub(c.NotBefore)
-	return !s.a.o.Now().Before(c.NotBefore.Add(life * 2 / 3))
+	return !now.Before(c.NotBefore.Add(life * 2 / 3))
 }
 
 // usable reports whether a persisted pair may keep signing for this issuer.

@@ -113,11 +113,7 @@ func (t *tlsCert) renewInBackground() {
 	}
 }
 
-// due reports whether two thirds of the certificate's lifetime have passed.
-func (t *tlsCert) due(c *x509.Certificate) bool {
-	life := c.NotAfter.Sub(c.NotBefore)
-	return !t.o.Now().Before(c.NotBefore.Add(life * 2 / 3))
-}
+func (t *tlsCert) due(c *x509.Certificate) bool { return ca.RenewalDue(c, t.o.Now()) }
 
 // usable reports whether a certificate from disk may keep serving: its key, its issuer, its
 // names, its age, and that nobody revoked it.
