@@ -180,5 +180,25 @@ func (s SANs) Strings() []string {
 	return out
 }
 
+// Prefixed lists every name with its kind, in the order of Strings, as openssl prints a
+// subjectAltName and ParseSANs reads it back: "DNS:example.com", "IP:10.0.0.1", "email:a@b.c",
+// "URI:spiffe://x/y".
+func (s SANs) Prefixed() []string {
+	out := make([]string, 0, s.Len())
+	for _, d := range s.DNS {
+		out = append(out, "DNS:"+d)
+	}
+	for _, ip := range s.IP {
+		out = append(out, "IP:"+ip.String())
+	}
+	for _, e := range s.Email {
+		out = append(out, "email:"+e)
+	}
+	for _, u := range s.URI {
+		out = append(out, "URI:"+u.String())
+	}
+	return out
+}
+
 // Len is the number of names of all kinds.
 func (s SANs) Len() int { return len(s.DNS) + len(s.IP) + len(s.Email) + len(s.URI) }

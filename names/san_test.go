@@ -183,3 +183,17 @@ func FuzzParseSANs(f *testing.F) {
 		}
 	})
 }
+
+func TestPrefixedRoundTrips(t *testing.T) {
+	in := []string{"DNS:example.com", "IP:10.0.0.1", "IP:2001:db8::1", "email:a@example.com", "URI:spiffe://example.org/svc"}
+	s, err := names.ParseSANs(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Prefixed(); !slices.Equal(got, in) {
+		t.Fatalf("Prefixed() = %v, want %v", got, in)
+	}
+	if got := (names.SANs{}).Prefixed(); got == nil || len(got) != 0 {
+		t.Fatalf("empty SANs: %#v, want an empty, non-nil list", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/keys"
+	"github.com/anchorpki/anchor/names"
 	"github.com/anchorpki/anchor/verify"
 )
 
@@ -131,20 +132,7 @@ func Fingerprint(der []byte) string {
 }
 
 func sans(c *x509.Certificate) []string {
-	out := []string{}
-	for _, n := range c.DNSNames {
-		out = append(out, "DNS:"+n)
-	}
-	for _, ip := range c.IPAddresses {
-		out = append(out, "IP:"+ip.String())
-	}
-	for _, e := range c.EmailAddresses {
-		out = append(out, "email:"+e)
-	}
-	for _, u := range c.URIs {
-		out = append(out, "URI:"+u.String())
-	}
-	return out
+	return names.SANs{DNS: c.DNSNames, IP: c.IPAddresses, Email: c.EmailAddresses, URI: c.URIs}.Prefixed()
 }
 
 // acceptableCAs renders the DER distinguished names of a CertificateRequest. A name that does

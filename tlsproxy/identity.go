@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/anchorpki/anchor/names"
 )
 
 // The headers that carry the verified client identity to the upstream. Any header of the client
@@ -70,20 +72,7 @@ func clientSerial(cs *tls.ConnectionState) string {
 // sanList renders the subjectAltName entries with openssl's prefixes, in the order DNS, IP,
 // email, URI.
 func sanList(c *x509.Certificate) string {
-	var parts []string
-	for _, d := range c.DNSNames {
-		parts = append(parts, "DNS:"+d)
-	}
-	for _, ip := range c.IPAddresses {
-		parts = append(parts, "IP:"+ip.String())
-	}
-	for _, e := range c.EmailAddresses {
-		parts = append(parts, "email:"+e)
-	}
-	for _, u := range c.URIs {
-		parts = append(parts, "URI:"+u.String())
-	}
-	return strings.Join(parts, ", ")
+	return strings.Join(names.SANs{DNS: c.DNSNames, IP: c.IPAddresses, Email: c.EmailAddresses, URI: c.URIs}.Prefixed(), ", ")
 }
 
 func fingerprint(c *x509.Certificate) string {
