@@ -124,7 +124,15 @@ func (c *Client) Obtain(ctx context.Context, req ObtainRequest) (*Result, error)
 	if old, err := ReadState(c.o.Dir); err == nil && old.Directory == st.Directory {
 		st.Account = old.Account // the same CA: the account key (and so the account) is reused
 	}
-	return c.issue(ctx, st, req.EAB, "", "requested")
+	hc, err := c.httpClient(st)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := fetchDirectory(ctx, hc, st.Directory)
+	if err != nil {
+		return nil, err
+	}
+	return c.issue(ctx, st, hc, dir, req.EAB, "", "requested")
 }
 
 func checkRequest(req *ObtainRequest) error {
@@ -169,12 +177,10 @@ func decodeHMAC(s string) ([]byte, error) {
 
 // issue runs one whole issuance for st and writes everything. replaces is the ARI CertID of the
 // certificate being renewed ("" for none).
-func (c *Client) issue(ctx context.Context, st *State, eab *EAB, replaces, reason string) (*Result, error) {
+// issue obtains a certificate for st with the HTTP client and directory its caller has already
+// set up for st.
+func (c *Client) issue(ctx context.Context, st *State, hc *http.Client, dir *acme.Directory, eab *EAB, replaces, reason string) (*Result, error) {
 	if err := os.MkdirAll(c.o.Dir, 0o700); err != nil {
-		return nil, err
-	}
-	hc, err := c.httpClient(st)
-	if err != nil {
 		return nil, err
 	}
 	// 1. The account: its key from the directory (or a new one), registered or looked up.
@@ -183,10 +189,6 @@ func (c *Client) issue(ctx context.Context, st *State, eab *EAB, replaces, reaso
 		return nil, err
 	}
 	cl := &xacme.Client{Key: key, DirectoryURL: st.Directory, HTTPClient: hc, UserAgent: c.o.UserAgent}
-	dir, err := fetchDirectory(ctx, hc, st.Directory)
-	if err != nil {
-		return nil, err
-	}
 	if st.Account, err = c.account(ctx, cl, st, eab); err != nil {
 		return nil, err
 	}

@@ -63,14 +63,14 @@ func (c *Client) Renew(ctx context.Context, req RenewRequest) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := readLeaf(c.o.Dir)
-	if err != nil {
-		c.log.WarnContext(ctx, "acme: current certificate unreadable; obtaining a new one", slog.String("error", err.Error()))
-		return c.issue(ctx, st, nil, "", "the current certificate is unreadable")
-	}
 	dir, err := fetchDirectory(ctx, hc, st.Directory)
 	if err != nil {
 		return nil, err
+	}
+	leaf, err := readLeaf(c.o.Dir)
+	if err != nil {
+		c.log.WarnContext(ctx, "acme: current certificate unreadable; obtaining a new one", slog.String("error", err.Error()))
+		return c.issue(ctx, st, hc, dir, nil, "", "the current certificate is unreadable")
 	}
 	d := c.decide(ctx, hc, dir, leaf)
 	switch {
@@ -88,7 +88,7 @@ func (c *Client) Renew(ctx context.Context, req RenewRequest) (*Result, error) {
 	if dir.RenewalInfo != "" {
 		replaces, _ = acme.CertID(leaf) // a certificate without AKI simply replaces nothing
 	}
-	return c.issue(ctx, st, nil, replaces, d.reason)
+	return c.issue(ctx, st, hc, dir, nil, replaces, d.reason)
 }
 
 // certNames are the names a certificate was obtained for, as Result.Domains lists them.
