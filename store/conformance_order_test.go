@@ -190,11 +190,10 @@ func testListConcurrentPaging(t *testing.T, dsn string) {
 	}
 }
 
-// testOrderMigration builds a database as the release before migration 0003 left it, with
-// rows and a cursor into them, and opens it with this one: the rows keep their order, the old
-// cursor keeps its position, and new rows follow.
-func testOrderMigration(t *testing.T, dsn string) {
-	ctx := context.Background()
+// migratedUpTo opens dsn as the release before migration name left it: every earlier
+// migration applied, that one and later ones not. Open it with openDB afterwards to migrate.
+func migratedUpTo(t *testing.T, dsn, name string) *DB {
+	t.Helper()
 	var (
 		sdb     *sql.DB
 		backend = BackendSQLite
@@ -214,18 +213,28 @@ func testOrderMigration(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(ms, func(m migration) bool { return m.name == "certificate_order" })
+	i := slices.IndexFunc(ms, func(m migration) bool { return m.name == name })
 	if i < 0 {
-		t.Fatal("no certificate_order migration")
+		t.Fatalf("no %s migration", name)
 	}
-	if err := old.applyMigrations(ctx, ms[:i]); err != nil {
+	if err := old.applyMigrations(context.Background(), ms[:i]); err != nil {
 		t.Fatal(err)
 	}
+	return old
+}
+
+// testOrderMigration builds a database as the release before migration 0003 left it, with
+// rows and a cursor into them, and opens it with this one: the rows keep their order, the old
+// cursor keeps its position, and new rows follow.
+func testOrderMigration(t *testing.T, dsn string) {
+	ctx := context.Background()
+	old := migratedUpTo(t, dsn, "certificate_order")
+	sdb := old.sql
 	sqlTx, err := sdb.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := &batchTx{tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+	tx := &batchTx{db: old, tx: sqlTx, stmts: map[string]*sql.Stmt{}}
 	for n := int64(1); n <= 5; n++ {
 		r, err := newReservation(cert(issuerA, n), old.now)
 		if err != nil {

@@ -82,8 +82,10 @@ func uniqueViolation(err error) bool {
 	return false
 }
 
-// closedDB recognises database/sql's error for a *sql.DB that was closed, which it does not
-// export: a read after Close is ErrClosed, as a write is, so front ends answer 503, not 500.
+// closedDB recognises database/sql's errors for a *sql.DB or a prepared statement that was
+// closed, which it does not export: a read after Close is ErrClosed, as a write is, so front
+// ends answer 503, not 500.
 func closedDB(err error) bool {
-	return err != nil && strings.HasSuffix(err.Error(), "sql: database is closed")
+	return err != nil && (strings.HasSuffix(err.Error(), "sql: database is closed") ||
+		strings.HasSuffix(err.Error(), "sql: statement is closed"))
 }

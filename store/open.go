@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,8 +57,9 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	stmtMu sync.Mutex
-	status atomic.Pointer[sql.Stmt] // see statusStmt
+	stmtMu      sync.Mutex // held to add to stmts or close them
+	stmts       sync.Map   // query → *sql.Stmt; see prepared
+	stmtsClosed bool
 }
 
 var _ Inventory = (*DB)(nil)
@@ -198,9 +198,8 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.w.close()
 		db.stmtMu.Lock()
-		if stmt := db.status.Load(); stmt != nil {
-			stmt.Close()
-		}
+		db.stmts.Range(func(_, stmt any) bool { stmt.(*sql.Stmt).Close(); return true })
+		db.stmtsClosed = true
 		db.stmtMu.Unlock()
 		db.closeErr = db.sql.Close()
 		db.log.Info("store: closed", slog.String("backend", db.backend))

@@ -31,7 +31,7 @@ func (db *DB) Status(ctx context.Context, issuerKeyID []byte, serial *big.Int) (
 		notAfter          int64
 		revokedAt, reason sql.NullInt64
 	)
-	stmt, err := db.statusStmt(ctx)
+	stmt, err := db.prepared(ctx, statusQuery)
 	if err != nil {
 		return CertStatus{}, wrap("status of "+k.String(), err)
 	}
@@ -49,27 +49,9 @@ func (db *DB) Status(ctx context.Context, issuerKeyID []byte, serial *big.Int) (
 	return s, nil
 }
 
-// statusStmt is prepared once: OCSP asks for a status on every request, and SQLite would
-// otherwise parse and plan the statement each time (an eighth of a request's CPU).
-// database/sql re-prepares it on each pooled connection as needed. A failure is not kept:
-// the next call tries again, so a database that was down at the first request recovers.
-func (db *DB) statusStmt(ctx context.Context) (*sql.Stmt, error) {
-	if stmt := db.status.Load(); stmt != nil {
-		return stmt, nil
-	}
-	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if stmt := db.status.Load(); stmt != nil {
-		return stmt, nil
-	}
-	stmt, err := db.sql.PrepareContext(ctx, `SELECT status, not_after, revoked_at, revocation_reason
-		FROM certificates WHERE issuer_key_id = $1 AND serial = $2`)
-	if err != nil {
-		return nil, err
-	}
-	db.status.Store(stmt)
-	return stmt, nil
-}
+// statusQuery is prepared once (see prepared): OCSP asks for a status on every request.
+const statusQuery = `SELECT status, not_after, revoked_at, revocation_reason
+		FROM certificates WHERE issuer_key_id = $1 AND serial = $2`
 
 // RevocationEpoch returns a number that changes whenever any certificate is revoked, has its
 // revocation changed, or is released from hold, by any process sharing the database. A cache of
@@ -77,7 +59,11 @@ func (db *DB) statusStmt(ctx context.Context) (*sql.Stmt, error) {
 // stale when the epoch moves; reading it is one row, far cheaper than the statuses it guards.
 func (db *DB) RevocationEpoch(ctx context.Context) (int64, error) {
 	var n int64
-	if err := db.sql.QueryRowContext(ctx, `SELECT n FROM revocation_epoch WHERE id = 1`).Scan(&n); err != nil {
+	stmt, err := db.prepared(ctx, `SELECT n FROM revocation_epoch WHERE id = 1`) // read every 50 ms by OCSP
+	if err != nil {
+		return 0, wrap("revocation epoch", err)
+	}
+	if err := stmt.QueryRowContext(ctx).Scan(&n); err != nil {
 		return 0, wrap("revocation epoch", err)
 	}
 	return n, nil

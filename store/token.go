@@ -78,6 +78,9 @@ func (db *DB) CreateToken(ctx context.Context, t Token) error {
 	return fmt.Errorf("%w: a token named %q is not revoked", ErrTokenExists, t.Name)
 }
 
+// tokenQuery is prepared once (see prepared): the REST API reads the token on every request.
+const tokenQuery = `SELECT ` + tokenColumns + ` FROM api_tokens WHERE id = $1`
+
 // Token returns the token with this ID, whatever its state, or ErrNotFound. Every call reads
 // the database, so a revocation by another process counts from its commit on. An ID that
 // cannot be stored (empty, not UTF-8) is not found, so a front end may pass one straight
@@ -86,7 +89,11 @@ func (db *DB) Token(ctx context.Context, id string) (Token, error) {
 	if id == "" || checkText("token ID", id) != nil {
 		return Token{}, fmt.Errorf("%w: token %q", ErrNotFound, id)
 	}
-	t, err := scanToken(db.sql.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	stmt, err := db.prepared(ctx, tokenQuery)
+	if err != nil {
+		return Token{}, wrap("token "+id, err)
+	}
+	t, err := scanToken(stmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, fmt.Errorf("%w: token %q", ErrNotFound, id)
 	}

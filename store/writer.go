@@ -191,7 +191,7 @@ func (w *writer) apply(ops []*writeOp) ([]error, error) {
 		return nil, wrap("group commit: begin", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &batchTx{tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+	tx := &batchTx{db: w.db, tx: sqlTx, stmts: map[string]*sql.Stmt{}}
 	outcomes := make([]error, len(ops))
 	for i, op := range ops {
 		out, fatal := safeApply(ctx, tx, op)
@@ -220,10 +220,12 @@ func safeApply(ctx context.Context, tx *batchTx, op *writeOp) (out, fatal error)
 	return op.apply(ctx, tx)
 }
 
-// batchTx is the batch transaction with its statements prepared once per batch: the rows of
-// a batch repeat the same few statements, and SQLite would otherwise parse each one per row
-// (a fifth of the writer's CPU time). The statements die with the transaction.
+// batchTx is the batch transaction with its statements prepared once per connection (see
+// prepared): every batch repeats the same few statements, and SQLite would otherwise parse
+// each one per row (a fifth of the writer's CPU time). The transaction's handles on them die
+// with it; the statements live on.
 type batchTx struct {
+	db       *DB
 	tx       *sql.Tx
 	stmts    map[string]*sql.Stmt
 	inserted []int64 // ids of the certificates inserted, for assignOrder
@@ -233,10 +235,11 @@ func (b *batchTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := b.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := b.tx.PrepareContext(ctx, query)
+	p, err := b.db.prepared(ctx, query)
 	if err != nil {
 		return nil, err
 	}
+	s := b.tx.StmtContext(ctx, p)
 	b.stmts[query] = s
 	return s, nil
 }
