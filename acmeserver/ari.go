@@ -64,21 +64,23 @@ func (s *Server) issuerKeyID() []byte { return s.o.Authority.Chain()[0].SubjectK
 
 // checkReplaces checks a newOrder's "replaces" (RFC 9773 §5): the certificate must be this
 // CA's, obtained by the same account, share an identifier with the new order, and not have been
-// replaced by another order already.
-func (s *Server) checkReplaces(q *request, certID string, ids []acme.Identifier) error {
+// replaced by another order already. It returns the invalid order that holds the claim on the
+// certificate, if any, for the store to take it from (store.ACMEOrder.ReplacesAfter): the check
+// and the creation are apart, and the store's compare-and-set settles a race between them.
+func (s *Server) checkReplaces(q *request, certID string, ids []acme.Identifier) (string, error) {
 	c, err := s.certByCertID(q.ctx, certID)
 	if err != nil {
 		if p, ok := errors.AsType[*acme.Problem](err); ok && p.Status == http.StatusNotFound {
-			return malformed("replaces: %s", p.Detail)
+			return "", malformed("replaces: %s", p.Detail)
 		}
-		return err
+		return "", err
 	}
 	o, err := s.o.Store.ACMEOrderBySerial(q.ctx, serialHex(c.Serial))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && o.AccountID != q.account.ID) {
-		return unauthorized("replaces: certificate %s was not obtained by this account", certID)
+		return "", unauthorized("replaces: certificate %s was not obtained by this account", certID)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	shared := false
 	for _, id := range ids {
@@ -87,22 +89,25 @@ func (s *Server) checkReplaces(q *request, certID string, ids []acme.Identifier)
 		}
 	}
 	if !shared {
-		return malformed("replaces: the new order shares no identifier with certificate %s", certID)
+		return "", malformed("replaces: the new order shares no identifier with certificate %s", certID)
 	}
 	prior, err := s.o.Store.ACMEOrdersReplacing(q.ctx, certID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, p := range prior {
 		st, err := s.orderState(q.ctx, p)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if st.status != acme.StatusInvalid {
-			return acme.AlreadyReplaced("certificate " + certID + " is replaced by order " + q.base + pathOrder + p.ID + " already")
+			return "", acme.AlreadyReplaced("certificate " + certID + " is replaced by order " + q.base + pathOrder + p.ID + " already")
 		}
 	}
-	return nil
+	if len(prior) == 0 {
+		return "", nil
+	}
+	return prior[len(prior)-1].ID, nil // the latest holds the claim (ACMEOrdersReplacing: oldest first)
 }
 
 func serialHex(n *big.Int) string { return hex.EncodeToString(n.Bytes()) }

@@ -61,7 +61,7 @@ type fixtureOptions struct {
 }
 
 // testNames all resolve to 127.0.0.1 through the fixture's DNS server.
-var testNames = []string{"a.test", "b.test", "w.test", "caa.test", "fail.test", "alpn.test", "ari.test", "other.test"}
+var testNames = []string{"a.test", "b.test", "w.test", "caa.test", "fail.test", "alpn.test", "ari.test", "other.test", "race.test"}
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	t.Helper()

@@ -82,8 +82,10 @@ func (s *Server) newOrder(q *request) (*response, error) {
 	if err := s.limitOrders(q, now); err != nil {
 		return nil, err
 	}
+	var replacesAfter string
 	if req.Replaces != "" {
-		if err := s.checkReplaces(q, req.Replaces, req.Identifiers); err != nil {
+		var err error
+		if replacesAfter, err = s.checkReplaces(q, req.Replaces, req.Identifiers); err != nil {
 			return nil, err
 		}
 	}
@@ -129,7 +131,12 @@ func (s *Server) newOrder(q *request) (*response, error) {
 		return nil, err
 	}
 	o, err := s.o.Store.CreateACMEOrder(q.ctx, store.ACMEOrder{ID: randomID(), AccountID: q.account.ID,
-		Status: string(acme.StatusPending), Expires: expires, Replaces: req.Replaces, Body: raw}, fresh)
+		Status: string(acme.StatusPending), Expires: expires, Replaces: req.Replaces, ReplacesAfter: replacesAfter,
+		Body: raw}, fresh)
+	if errors.Is(err, store.ErrConflict) && req.Replaces != "" {
+		// Another newOrder took the claim between checkReplaces and now.
+		return nil, acme.AlreadyReplaced("certificate " + req.Replaces + " is being replaced by another order")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,20 +167,38 @@ func getJSON(t *testing.T, f *fixture, url string, v any) *http.Response {
 	return resp
 }
 
+// renewable is a certificate obtained by a new account, ready for ARI and "replaces".
+type renewable struct {
+	c      *xacme.Client
+	acct   *xacme.Account
+	chain  [][]byte
+	leaf   *x509.Certificate
+	certID string
+	dir    acme.Directory
+}
+
+func (f *fixture) renewable(name string) renewable {
+	f.t.Helper()
+	r := renewable{c: f.client()}
+	r.acct = f.register(r.c)
+	r.chain, _, _ = f.obtain(r.c, "http-01", name)
+	var err error
+	if r.leaf, err = x509.ParseCertificate(r.chain[0]); err != nil {
+		f.t.Fatal(err)
+	}
+	if r.certID, err = acme.CertID(r.leaf); err != nil {
+		f.t.Fatal(err)
+	}
+	getJSON(f.t, f, f.dir, &r.dir)
+	return r
+}
+
 func TestRenewalInfoAndReplaces(t *testing.T) {
 	now := time.Now()
 	f := newFixture(t, fixtureOptions{})
 	ctx := context.Background()
-	c := f.client()
-	acct := f.register(c)
-	chain, _, _ := f.obtain(c, "http-01", "ari.test")
-	leaf, _ := x509.ParseCertificate(chain[0])
-	certID, err := acme.CertID(leaf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d acme.Directory
-	getJSON(t, f, f.dir, &d)
+	r := f.renewable("ari.test")
+	c, acct, chain, leaf, certID, d := r.c, r.acct, r.chain, r.leaf, r.certID, r.dir
 	var info acme.RenewalInfo
 	resp := getJSON(t, f, d.RenewalInfo+"/"+certID, &info)
 	w := info.SuggestedWindow
@@ -231,6 +250,51 @@ func TestRenewalInfoAndReplaces(t *testing.T) {
 	getJSON(t, f, d.RenewalInfo+"/"+certID, &info)
 	if !info.SuggestedWindow.End.Before(time.Now()) {
 		t.Fatalf("a revoked certificate's window ends %v, not in the past", info.SuggestedWindow.End)
+	}
+}
+
+// racingStore is the real store with another newOrder slipped in between the server's check
+// of "replaces" and its creation of the order: the race a busy CA meets.
+type racingStore struct {
+	acmeserver.Store
+	raced atomic.Bool
+}
+
+func (r *racingStore) CreateACMEOrder(ctx context.Context, o store.ACMEOrder, authzs []store.ACMEAuthz) (store.ACMEOrder, error) {
+	if o.Replaces != "" && r.raced.CompareAndSwap(false, true) {
+		rival := o
+		rival.ID = "rival"
+		if _, err := r.Store.CreateACMEOrder(ctx, rival, nil); err != nil {
+			return store.ACMEOrder{}, err
+		}
+	}
+	return r.Store.CreateACMEOrder(ctx, o, authzs)
+}
+
+// TestReplacesRaceLost: a newOrder whose "replaces" passed the checks but lost the certificate
+// to a concurrent order is alreadyReplaced, not a second replacement; once that order is
+// invalid, the certificate may be replaced again.
+func TestReplacesRaceLost(t *testing.T) {
+	rs := &racingStore{}
+	f := newFixture(t, fixtureOptions{server: func(o *acmeserver.Options) { rs.Store = o.Store; o.Store = rs }})
+	r := f.renewable("race.test")
+	certID, d := r.certID, r.dir
+	rq := raw{f: f, key: r.c.Key, kid: r.acct.URI}
+	order := map[string]any{"identifiers": []acme.Identifier{{Type: "dns", Value: "race.test"}}, "replaces": certID}
+	resp, body := rq.post(d.NewOrder, order, f.nonce())
+	problem(t, resp, body, "alreadyReplaced", 409)
+	if _, err := f.db.ACMEOrder(context.Background(), "rival"); err != nil {
+		t.Fatalf("the rival order: %v", err)
+	}
+	// The rival fails (it has no authorizations to complete; expire it by hand): the next order
+	// names it as the holder it found invalid, and takes the claim.
+	rival, _ := f.db.ACMEOrder(context.Background(), "rival")
+	rival.Status = string(acme.StatusInvalid)
+	if _, err := f.db.UpdateACMEOrder(context.Background(), rival); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body = rq.post(d.NewOrder, order, f.nonce()); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("newOrder replacing after the rival failed: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -12,15 +12,19 @@ import (
 // Body is the caller's encoding of the rest (identifiers, authorization IDs, validity, error)
 // and is stored as given.
 type ACMEOrder struct {
-	ID         string
-	AccountID  string
-	Status     string
-	Expires    time.Time
-	CreatedAt  time.Time
-	Replaces   string // ARI CertID of the certificate this order renews (RFC 9773 §5); "" if none
-	CertSerial string // lowercase hex serial once the certificate is issued
-	Body       []byte // JSON
-	Version    int64
+	ID        string
+	AccountID string
+	Status    string
+	Expires   time.Time
+	CreatedAt time.Time
+	Replaces  string // ARI CertID of the certificate this order renews (RFC 9773 §5); "" if none
+	// ReplacesAfter is read by CreateACMEOrder only: the order the caller found holding the
+	// claim on Replaces and judged no obstacle (it is invalid), or "" if it found none. The
+	// claim moves to the new order only if that is still so; otherwise ErrConflict.
+	ReplacesAfter string
+	CertSerial    string // lowercase hex serial once the certificate is issued
+	Body          []byte // JSON
+	Version       int64
 }
 
 // ACMEAuthz is an ACME authorization (RFC 8555 §7.1.4) with its challenges in Body.
@@ -44,7 +48,8 @@ const (
 
 // CreateACMEOrder records an order and the new authorizations it needs in one transaction,
 // each with Version 1: a crash leaves either all of them or none. Authorizations the order
-// reuses are not passed again.
+// reuses are not passed again. An order that replaces a certificate takes the claim on it in
+// the same transaction (see ReplacesAfter); ErrConflict if another order holds it.
 func (db *DB) CreateACMEOrder(ctx context.Context, o ACMEOrder, authzs []ACMEAuthz) (ACMEOrder, error) {
 	if o.ID == "" || o.AccountID == "" || o.Status == "" || len(o.Body) == 0 {
 		return ACMEOrder{}, fmt.Errorf("%w: an order needs an ID, an account, a status and a body", ErrInvalid)
@@ -82,10 +87,37 @@ func (db *DB) CreateACMEOrder(ctx context.Context, o ACMEOrder, authzs []ACMEAut
 		nullText(o.CertSerial), string(o.Body)); err != nil {
 		return ACMEOrder{}, wrap(op, err)
 	}
+	if o.Replaces != "" {
+		if err := claimReplacement(ctx, tx, o); err != nil {
+			return ACMEOrder{}, err
+		}
+	}
+	o.ReplacesAfter = ""
 	if err := tx.Commit(); err != nil {
 		return ACMEOrder{}, wrap(op, err)
 	}
 	return o, nil
+}
+
+// claimReplacement gives o the claim on the certificate it replaces, if nobody holds it or
+// o.ReplacesAfter still does. The conditional upsert takes the row's lock, so of two
+// transactions expecting the same holder the second sees the first's claim and fails.
+func claimReplacement(ctx context.Context, tx *sql.Tx, o ACMEOrder) error {
+	op := "create ACME order " + o.ID + ": claim replacement of " + o.Replaces
+	res, err := tx.ExecContext(ctx, `INSERT INTO acme_replacements (cert_id, order_id) VALUES ($1, $2)
+		ON CONFLICT (cert_id) DO UPDATE SET order_id = excluded.order_id
+		WHERE acme_replacements.order_id = $3`, o.Replaces, o.ID, o.ReplacesAfter)
+	if err != nil {
+		return wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: certificate %s is being replaced by another order", ErrConflict, o.Replaces)
+	}
+	return nil
 }
 
 // ACMEOrder returns the order with this ID, or ErrNotFound.

@@ -278,3 +278,91 @@ func testACMEOrders(t *testing.T, dsn string) {
 		t.Fatalf("order count: %d, %v", n, err)
 	}
 }
+
+// testACMEReplacementClaim: of concurrent orders replacing one certificate, from two processes,
+// exactly one is created; the claim then moves only from the holder the caller names.
+func testACMEReplacementClaim(t *testing.T, dsn string) {
+	one, two := openDB(t, dsn), openDB(t, dsn)
+	ctx := context.Background()
+	order := func(id, after string) ACMEOrder {
+		return ACMEOrder{ID: id, AccountID: "acct", Status: "pending", Expires: testNow.Add(time.Hour),
+			Replaces: "aki.serial", ReplacesAfter: after, Body: []byte(`{}`)}
+	}
+	authz := func(id string) []ACMEAuthz {
+		return []ACMEAuthz{{ID: id, AccountID: "acct", IdentType: "dns", IdentValue: "a.example",
+			Status: "pending", Expires: testNow.Add(time.Hour), Body: []byte(`{}`)}}
+	}
+	var won []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			db := one
+			if i%2 == 1 {
+				db = two
+			}
+			id := fmt.Sprintf("r%d", i)
+			o, err := db.CreateACMEOrder(ctx, order(id, ""), authz("z"+id))
+			switch {
+			case err == nil:
+				if o.ReplacesAfter != "" {
+					t.Errorf("created order keeps ReplacesAfter %q", o.ReplacesAfter)
+				}
+				mu.Lock()
+				won = append(won, id)
+				mu.Unlock()
+			case errors.Is(err, ErrConflict):
+				// The loser leaves nothing behind: neither its order nor its authorization.
+				if _, err := one.ACMEOrder(ctx, id); !errors.Is(err, ErrNotFound) {
+					t.Errorf("refused order %s was stored: %v", id, err)
+				}
+				if _, err := one.ACMEAuthz(ctx, "z"+id); !errors.Is(err, ErrNotFound) {
+					t.Errorf("refused order %s left its authorization: %v", id, err)
+				}
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Fatalf("%d concurrent orders replaced one certificate: %v", len(won), won)
+	}
+	if _, err := one.CreateACMEOrder(ctx, order("stale", "r-none"), nil); !errors.Is(err, ErrConflict) {
+		t.Fatalf("claim taken from a holder the caller did not name: %v", err)
+	}
+	if _, err := two.CreateACMEOrder(ctx, order("next", won[0]), nil); err != nil {
+		t.Fatalf("claim not taken from the named holder: %v", err)
+	}
+	rs, err := one.ACMEOrdersReplacing(ctx, "aki.serial")
+	if err != nil || len(rs) != 2 || rs[0].ID != won[0] || rs[1].ID != "next" {
+		t.Fatalf("orders replacing: %+v, %v", rs, err)
+	}
+	if _, err := one.CreateACMEOrder(ctx, order("again", won[0]), nil); !errors.Is(err, ErrConflict) {
+		t.Fatalf("claim taken from a former holder: %v", err)
+	}
+}
+
+// testReplacementMigration: orders replacing a certificate from before migration 0006 leave the
+// claim with the latest of them, so the next renewal must name that one.
+func testReplacementMigration(t *testing.T, dsn string) {
+	ctx := context.Background()
+	old := migratedUpTo(t, dsn, "acme_replacements")
+	for _, id := range []string{"first", "latest"} { // as that release wrote them
+		if _, err := old.sql.ExecContext(ctx, `INSERT INTO acme_orders
+			(id, account_id, status, expires_at, created_at, replaces, body, version)
+			VALUES ($1, 'acct', 'invalid', $2, $2, 'aki.serial', '{}', 1)`, id, micros(testNow)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.sql.Close()
+	db := openDB(t, dsn)
+	if _, err := db.CreateACMEOrder(ctx, ACMEOrder{ID: "n1", AccountID: "acct", Status: "pending", Expires: testNow.Add(time.Hour),
+		Replaces: "aki.serial", ReplacesAfter: "first", Body: []byte(`{}`)}, nil); !errors.Is(err, ErrConflict) {
+		t.Fatalf("claim taken from an order that no longer held it: %v", err)
+	}
+	if _, err := db.CreateACMEOrder(ctx, ACMEOrder{ID: "n2", AccountID: "acct", Status: "pending", Expires: testNow.Add(time.Hour),
+		Replaces: "aki.serial", ReplacesAfter: "latest", Body: []byte(`{}`)}, nil); err != nil {
+		t.Fatalf("claim not taken from the latest order before the migration: %v", err)
+	}
+}

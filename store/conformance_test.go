@@ -52,6 +52,8 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		{"ACMEExternalAccountKeys", testACMEExternalAccountKeys},
 		{"ACMENonces", testACMENonces},
 		{"ACMEOrders", testACMEOrders},
+		{"ACMEReplacementClaim", testACMEReplacementClaim},
+		{"ReplacementMigration", testReplacementMigration},
 		{"ConcurrentDurable", testConcurrentDurable},
 		{"SurvivesReopen", testSurvivesReopen},
 		{"CloseDrains", testCloseDrains},
