@@ -30,7 +30,12 @@ const rootRefreshBefore = 30 * 24 * time.Hour
 type crlStore interface {
 	crl.RevocationSource
 	crl.NumberSource
+	// RevocationEpoch changes whenever any process revokes or un-holds a certificate.
+	RevocationEpoch(ctx context.Context) (int64, error)
 }
+
+// noEpoch marks a CRL whose revocation epoch is unknown: the next followEpoch re-checks it.
+const noEpoch = -1
 
 type crlPublisherOptions struct {
 	DB                      crlStore
@@ -48,13 +53,15 @@ type published struct {
 	number     *big.Int
 	nextUpdate time.Time
 	digest     revDigest // of its entries: what the inventory must still yield for it to be current
+	epoch      int64     // the inventory's revocation epoch read before its entries; noEpoch: unknown
 	stamp      fileStamp // of the file it was read from; zero when signed here
 }
 
 // crlPublisher keeps the CRLs at the distribution points current. The intermediate's CRL is
 // re-signed from the inventory right after a revocation through this process, when another
-// process (`anchor revoke`, a server sharing the database) has changed the revocations, and
-// when its nextUpdate comes near. The root's is re-read when its file changes and re-signed
+// process (`anchor revoke`, a server sharing the database) has changed the revocations (seen
+// through the revocation epoch within a second, see followEpoch), and when its nextUpdate comes
+// near. The root's is re-read when its file changes and re-signed
 // when due if the root key can be read. Requests are served from memory and never wait for a
 // signature: they get the previous CRL until the next one is complete.
 type crlPublisher struct {
@@ -115,6 +122,23 @@ func (p *crlPublisher) refresh(ctx context.Context) {
 	}
 }
 
+// followEpoch re-checks the intermediate CRL when the inventory's revocation epoch has moved
+// since it was signed or last found current. That is one tiny read while nothing changes, so it
+// runs every second, and a revocation made by another process reaches the CRL as fast as it
+// reaches OCSP, not at the next minute's check.
+func (p *crlPublisher) followEpoch(ctx context.Context) {
+	epoch, err := p.o.DB.RevocationEpoch(ctx)
+	if err != nil {
+		return // the minute's check reports a database that is down
+	}
+	if cur := p.inter.Load(); cur != nil && cur.epoch == epoch {
+		return
+	}
+	if err := p.checkIntermediate(ctx); err != nil {
+		p.log.Error("checking the intermediate CRL after a revocation elsewhere", slog.String("error", err.Error()))
+	}
+}
+
 func (p *crlPublisher) checkIntermediate(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -128,6 +152,7 @@ func (p *crlPublisher) checkIntermediate(ctx context.Context) error {
 	}
 	// Streaming the revocations is the cheap way to notice a change made by another process:
 	// one indexed scan, no signature, and nothing more than a sum kept in memory.
+	epoch := p.epoch(ctx)
 	var d revDigest
 	err := p.o.DB.Revoked(ctx, p.o.Loaded.Intermediate.SubjectKeyId, now, func(r store.Revocation) error {
 		d.add(r.Serial, r.Reason, r.RevokedAt)
@@ -137,22 +162,39 @@ func (p *crlPublisher) checkIntermediate(ctx context.Context) error {
 		return fmt.Errorf("server: reading revocations: %w", err)
 	}
 	if d == cur.digest {
+		// Current: the epoch moved for another issuer's certificates, or for a change undone.
+		if cur.epoch != epoch {
+			again := *cur
+			again.epoch = epoch
+			p.inter.Store(&again)
+		}
 		return nil
 	}
 	return p.regenerate(ctx, "revocations changed")
+}
+
+// epoch reads the revocation epoch before the revocations it will stand for, so a revocation
+// committed in between moves it again and is picked up by the next followEpoch.
+func (p *crlPublisher) epoch(ctx context.Context) int64 {
+	n, err := p.o.DB.RevocationEpoch(ctx)
+	if err != nil {
+		return noEpoch
+	}
+	return n
 }
 
 // regenerate signs the intermediate CRL from the inventory; p.mu is held.
 func (p *crlPublisher) regenerate(ctx context.Context, why string) error {
 	start := p.requested.Load()
 	now := p.o.Now().UTC().Truncate(time.Second)
+	epoch := p.epoch(ctx)
 	src := &digestingSource{src: p.o.DB}
 	f, err := crl.WriteNextFile(ctx, p.o.Layout.IntermediateCRL(), crl.DER, src, p.o.DB, crl.Options{
 		Issuer: p.o.Loaded.Intermediate, Signer: p.o.Loaded.Issuer.Signer(), ThisUpdate: now, NextUpdate: now.Add(p.o.Validity)})
 	if err != nil {
 		return fmt.Errorf("server: signing the intermediate CRL: %w", err)
 	}
-	p.inter.Store(&published{der: f.DER, number: f.Number, nextUpdate: now.Add(p.o.Validity), digest: src.digest})
+	p.inter.Store(&published{der: f.DER, number: f.Number, nextUpdate: now.Add(p.o.Validity), digest: src.digest, epoch: epoch})
 	p.covered = max(p.covered, start)
 	p.log.Info("signed the intermediate CRL", slog.String("reason", why), slog.String("number", f.Number.String()),
 		slog.Int("entries", f.Stats.Entries), slog.Time("next_update", now.Add(p.o.Validity)))
@@ -239,7 +281,7 @@ func readCRL(path string, issuer *x509.Certificate) (*published, error) {
 	if err := rl.CheckSignatureFrom(issuer); err != nil {
 		return nil, fmt.Errorf("%s: not signed by %s: %w", path, issuer.Subject, err)
 	}
-	c := &published{der: der, number: rl.Number, nextUpdate: rl.NextUpdate, stamp: stampOf(st)}
+	c := &published{der: der, number: rl.Number, nextUpdate: rl.NextUpdate, stamp: stampOf(st), epoch: noEpoch}
 	if c.number == nil {
 		c.number = new(big.Int)
 	}
