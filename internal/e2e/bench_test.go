@@ -6,11 +6,16 @@ package e2e
 //	BenchmarkSignRaw            one ECDSA P-256 signature per op, all cores: the physical limit
 //	BenchmarkCreateCertificate  x509.CreateCertificate of a typical leaf, all cores
 //	BenchmarkRESTIssue          POST /api/v1/certificates to a running `anchor serve`, concurrent clients
+//	BenchmarkCSRCheck           what the server does first with each request's CSR: parse it and
+//	                            verify its signature (csr.Parse)
+//	BenchmarkLint               the pre-issuance lints of one leaf (lint.Linter.Lint, zlint)
 //	BenchmarkOCSP               POST /ocsp to the same server
 //	BenchmarkTrivialHandler     a Go HTTP server in its own process returning a body of the OCSP
 //	                            response's size: the same load generator's ceiling
 //
-// Throughput is 1/ns-per-op for each; the Makefile prints the ratios.
+// Throughput is 1/ns-per-op for each; the Makefile prints the ratios, and the floor: the
+// issuance rate that CSR verification, the lints and one signature alone would allow, with
+// HTTP, authentication and the durable record free.
 
 import (
 	"bytes"
@@ -37,7 +42,9 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/anchorpki/anchor/csr"
 	"github.com/anchorpki/anchor/keys"
+	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/pemfile"
 )
 
@@ -49,6 +56,7 @@ type benchEnv struct {
 	client  *http.Client
 	token   string
 	csr     []byte
+	leafDER []byte
 	ocspReq []byte
 	ocspLen int
 	inter   *x509.Certificate
@@ -77,6 +85,7 @@ func setup(b *testing.B) *benchEnv {
 			b.Fatal(err)
 		}
 		leaf := mustCert(b, []byte(got.Certificate))
+		e.leafDER = leaf.Raw
 		e.inter = mustCert(b, readFile(b, filepath.Join(s.data, "ca", "intermediate.pem")))
 		keyPEM := readFile(b, filepath.Join(s.data, "ca", "intermediate.key"))
 		if e.interK, err = keys.ParsePrivateKey(keyPEM, nil); err != nil {
@@ -155,6 +164,38 @@ func BenchmarkRESTIssue(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, _, err := issue(context.Background(), e.client, base, e.token, e.csr); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkCSRCheck(b *testing.B) {
+	e := setup(b)
+	b.ResetTimer()
+	b.SetParallelism(parallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := csr.Parse(e.csr); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkLint(b *testing.B) {
+	e := setup(b)
+	l, err := lint.New(lint.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.SetParallelism(parallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := l.Lint(e.leafDER); err != nil {
 				b.Error(err)
 				return
 			}
