@@ -24,9 +24,10 @@ import (
 )
 
 // The JWS algorithms accepted for account keys (RFC 8555 §6.2 requires ES256 and EdDSA to be
-// supported; RS256 is what most deployed clients use by default). "none" and MAC algorithms
-// are refused by construction: they are not in this list.
-var algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.RS256, jose.EdDSA}
+// supported; RS256 is what most deployed clients use by default; ES384 and ES512 are what
+// clients sign with for P-384 and P-521 keys, and Boulder accepts both). "none" and MAC
+// algorithms are refused by construction: they are not in this list.
+var algorithms = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.EdDSA}
 
 func algorithmNames() []string {
 	names := make([]string, len(algorithms))
@@ -359,8 +360,10 @@ func accountKey(raw []byte) (*jose.JSONWebKey, string, error) {
 			want = string(jose.ES256)
 		case elliptic.P384():
 			want = string(jose.ES384)
+		case elliptic.P521():
+			want = string(jose.ES512)
 		default:
-			return nil, "", acme.BadPublicKey(fmt.Sprintf("ECDSA account keys must use P-256 or P-384, not %s", k.Curve.Params().Name))
+			return nil, "", acme.BadPublicKey(fmt.Sprintf("ECDSA account keys must use P-256, P-384 or P-521, not %s", k.Curve.Params().Name))
 		}
 	case ed25519.PublicKey:
 		want = string(jose.EdDSA)

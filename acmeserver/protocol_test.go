@@ -2,7 +2,9 @@ package acmeserver_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -449,10 +451,15 @@ func TestJWSChecks(t *testing.T) {
 	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
 	resp, body = raw{f: f, key: weak, alg: jose.RS256}.post(newAccount, reg, f.nonce())
 	problem(t, resp, body, "badPublicKey", 400)
-	// RSA-2048 and Ed25519 keys are fine.
+	// RSA-2048, P-384, P-521 and Ed25519 keys are fine.
 	strong, _ := rsa.GenerateKey(rand.Reader, 2048)
-	if resp, body := (raw{f: f, key: strong, alg: jose.RS256}).post(newAccount, reg, f.nonce()); resp.StatusCode != 201 {
-		t.Fatalf("RS256 account: %d %s", resp.StatusCode, body)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	p521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	for alg, k := range map[jose.SignatureAlgorithm]crypto.Signer{jose.RS256: strong, jose.ES384: p384, jose.ES512: p521, jose.EdDSA: ed} {
+		if resp, body := (raw{f: f, key: k, alg: alg}).post(newAccount, reg, f.nonce()); resp.StatusCode != 201 {
+			t.Fatalf("%s account: %d %s", alg, resp.StatusCode, body)
+		}
 	}
 	// A kid on newAccount, a jwk elsewhere.
 	resp, body = raw{f: f, key: key, kid: f.srv.URL + "/acme/acct/x"}.post(newAccount, reg, f.nonce())
