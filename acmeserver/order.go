@@ -134,7 +134,8 @@ func (s *Server) newOrder(q *request) (*response, error) {
 		Status: string(acme.StatusPending), Expires: expires, Replaces: req.Replaces, ReplacesAfter: replacesAfter,
 		Body: raw}, fresh)
 	if errors.Is(err, store.ErrConflict) && req.Replaces != "" {
-		// Another newOrder took the claim between checkReplaces and now.
+		// Another newOrder took the claim between checkReplaces and now: the claim is
+		// CreateACMEOrder's only source of ErrConflict.
 		return nil, acme.AlreadyReplaced("certificate " + req.Replaces + " is being replaced by another order")
 	}
 	if err != nil {

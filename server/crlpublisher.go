@@ -70,9 +70,10 @@ type crlPublisher struct {
 	inter atomic.Pointer[published]
 	root  atomic.Pointer[published]
 
-	mu        sync.Mutex // one intermediate CRL signed at a time
-	requested atomic.Uint64
-	covered   uint64 // under mu: requests up to this one are in the current CRL
+	mu          sync.Mutex   // one intermediate CRL signed at a time
+	epochFailed atomic.Int64 // Unix nanoseconds of followEpoch's last failed check; 0: none
+	requested   atomic.Uint64
+	covered     uint64 // under mu: requests up to this one are in the current CRL
 
 	rootMu     sync.Mutex
 	rootWarned time.Time // under rootMu: the last "root CRL is due" warning
@@ -127,6 +128,13 @@ func (p *crlPublisher) refresh(ctx context.Context) {
 // runs every second, and a revocation made by another process reaches the CRL as fast as it
 // reaches OCSP, not at the next minute's check.
 func (p *crlPublisher) followEpoch(ctx context.Context) {
+	// After a failure (an unwritable CRL directory, a signer error) the minute's check retries:
+	// re-signing and logging the same error every second would help nobody.
+	if failed := p.epochFailed.Load(); failed != 0 && time.Now().UnixNano()-failed < int64(time.Minute) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second) // a database cut off must not stall the tick loop
+	defer cancel()
 	epoch, err := p.o.DB.RevocationEpoch(ctx)
 	if err != nil {
 		return // the minute's check reports a database that is down
@@ -135,8 +143,11 @@ func (p *crlPublisher) followEpoch(ctx context.Context) {
 		return
 	}
 	if err := p.checkIntermediate(ctx); err != nil {
+		p.epochFailed.Store(time.Now().UnixNano())
 		p.log.Error("checking the intermediate CRL after a revocation elsewhere", slog.String("error", err.Error()))
+		return
 	}
+	p.epochFailed.Store(0)
 }
 
 func (p *crlPublisher) checkIntermediate(ctx context.Context) error {

@@ -194,3 +194,27 @@ func testConcurrentOpen(t *testing.T, dsn string) {
 		t.Errorf("a row written through one handle is not visible through another: %v", err)
 	}
 }
+
+// testOneConnection: a pool of one connection serves writes and the cached reads alike. The
+// writer must never need a second connection inside its transaction (a prepare through the pool
+// there once made every write wait out the batch timeout).
+func testOneConnection(t *testing.T, dsn string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := Open(ctx, dsn, Options{Now: func() time.Time { return testNow }, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for n := range int64(3) {
+		if err := db.Reserve(ctx, cert(issuerA, 100+n)); err != nil {
+			t.Fatalf("Reserve with one connection: %v", err)
+		}
+		if _, err := db.Status(ctx, issuerA, big.NewInt(100+n)); err != nil {
+			t.Fatalf("Status with one connection: %v", err)
+		}
+		if _, err := db.RevocationEpoch(ctx); err != nil {
+			t.Fatalf("RevocationEpoch with one connection: %v", err)
+		}
+	}
+}

@@ -234,7 +234,7 @@ func testOrderMigration(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := &batchTx{db: old, tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+	tx := &batchTx{tx: sqlTx, stmts: map[string]*sql.Stmt{}}
 	for n := int64(1); n <= 5; n++ {
 		r, err := newReservation(cert(issuerA, n), old.now)
 		if err != nil {

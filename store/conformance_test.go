@@ -54,6 +54,7 @@ func runConformance(t *testing.T, fresh func(t *testing.T) string) {
 		{"ACMEOrders", testACMEOrders},
 		{"ACMEReplacementClaim", testACMEReplacementClaim},
 		{"ReplacementMigration", testReplacementMigration},
+		{"OneConnection", testOneConnection},
 		{"ConcurrentDurable", testConcurrentDurable},
 		{"SurvivesReopen", testSurvivesReopen},
 		{"CloseDrains", testCloseDrains},

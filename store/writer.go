@@ -191,7 +191,7 @@ func (w *writer) apply(ops []*writeOp) ([]error, error) {
 		return nil, wrap("group commit: begin", err)
 	}
 	defer sqlTx.Rollback()
-	tx := &batchTx{db: w.db, tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+	tx := &batchTx{tx: sqlTx, stmts: map[string]*sql.Stmt{}}
 	outcomes := make([]error, len(ops))
 	for i, op := range ops {
 		out, fatal := safeApply(ctx, tx, op)
@@ -220,12 +220,13 @@ func safeApply(ctx context.Context, tx *batchTx, op *writeOp) (out, fatal error)
 	return op.apply(ctx, tx)
 }
 
-// batchTx is the batch transaction with its statements prepared once per connection (see
-// prepared): every batch repeats the same few statements, and SQLite would otherwise parse
-// each one per row (a fifth of the writer's CPU time). The transaction's handles on them die
-// with it; the statements live on.
+// batchTx is the batch transaction with its statements prepared once per batch: the rows of
+// a batch repeat the same few statements, and SQLite would otherwise parse each one per row
+// (a fifth of the writer's CPU time). The statements die with the transaction. They are not
+// kept on the DB (see prepared): preparing there needs a second connection while this
+// transaction holds one (with MaxConns 1, a deadlock), and some of these queries are built
+// per batch size, which a lasting cache would hoard.
 type batchTx struct {
-	db       *DB
 	tx       *sql.Tx
 	stmts    map[string]*sql.Stmt
 	inserted []int64 // ids of the certificates inserted, for assignOrder
@@ -235,11 +236,10 @@ func (b *batchTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := b.stmts[query]; ok {
 		return s, nil
 	}
-	p, err := b.db.prepared(ctx, query)
+	s, err := b.tx.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	s := b.tx.StmtContext(ctx, p)
 	b.stmts[query] = s
 	return s, nil
 }
