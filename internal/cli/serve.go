@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,12 @@ import (
 	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/server"
 )
+
+// serveGCPercent is the garbage collector's target for `anchor serve` unless $GOGC says
+// otherwise. Issuance allocates heavily (zlint parses every certificate) over a small live heap:
+// at Go's default of 100 the collector took a seventh of the server's CPU under load. At 400,
+// REST issuance under `make bench` ran 15–25% faster for a peak RSS of 61 MB instead of 45 MB.
+const serveGCPercent = 400
 
 func (e *env) serveCommand() *cobra.Command {
 	var configFile, passFile string
@@ -49,7 +56,8 @@ how to trust it. Every run then serves:
 Settings come from DATA/config.yaml (or --config FILE); each flag overrides its key. The file
 is read strictly: an unknown key or a bad value stops the server with every problem listed.
 Logs are JSON lines on stderr, one per request, plus an audit line per issuance and revocation.
-SIGTERM or Ctrl-C stops accepting connections and lets requests in flight finish.`,
+SIGTERM or Ctrl-C stops accepting connections and lets requests in flight finish. The garbage
+collector runs at GOGC=400 (more memory, less CPU) unless $GOGC is set.`,
 		Example: `  anchor serve
   anchor serve --listen 0.0.0.0:8443 --http-listen 0.0.0.0:8080 --url http://ca.example.com:8080
   anchor serve --db postgres://anchor@db.internal/anchor --passphrase-file pass.txt
@@ -70,6 +78,9 @@ SIGTERM or Ctrl-C stops accepting connections and lets requests in flight finish
 			pass, err := e.readPassphrase(passFile, passphraseEnv)
 			if err != nil {
 				return err
+			}
+			if e.getenv("GOGC") == "" {
+				debug.SetGCPercent(serveGCPercent)
 			}
 			srv, err := server.New(cmd.Context(), server.Options{DataDir: dir, Config: cfg, Passphrase: pass,
 				Logger: server.NewLogger(e.stderr, cfg.Log), Stdout: e.stdout})
