@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/anchorpki/anchor/duration"
 )
 
 // defaultYAML is the file the first run writes. TestDefaultYAMLIsDefault keeps it equal to
@@ -26,7 +28,7 @@ func Default() Config {
 		HTTPListen: "127.0.0.1:8080",
 		Log:        Log{Level: "info", Format: "json"},
 		OCSP:       OCSP{Validity: Duration(24 * time.Hour)},
-		CRL:        CRL{Validity: Duration(7 * day), RefreshBefore: Duration(day)},
+		CRL:        CRL{Validity: Duration(7 * duration.Day), RefreshBefore: Duration(duration.Day)},
 		API:        API{MaxBodyBytes: 1 << 20, PageSize: 100},
 		TLS:        TLS{MinVersion: "1.2"},
 		ACME: ACME{
@@ -46,7 +48,7 @@ func Default() Config {
 			DeniedIPs:      []string{},
 			AllowWildcards: true,
 			KeyTypes:       []string{},
-			MaxValidity:    Duration(397 * day),
+			MaxValidity:    Duration(397 * duration.Day),
 		},
 	}
 }

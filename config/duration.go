@@ -2,61 +2,26 @@ package config
 
 import (
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/anchorpki/anchor/duration"
 )
 
 // Duration is a time.Duration written as a Go duration ("90s", "15m", "24h") or as whole days
-// ("7d"), because certificate and CRL lifetimes are thought of in days and "397d" is clearer
-// than "9528h".
+// ("7d"), in the spelling of package duration.
 type Duration time.Duration
 
-const day = 24 * time.Hour
-
-// ParseDuration reads a Go duration or a whole number of days.
+// ParseDuration reads a Go duration or a whole number of days (duration.Parse).
 func ParseDuration(s string) (Duration, error) {
-	if digits, ok := strings.CutSuffix(s, "d"); ok {
-		sign := int64(1)
-		if rest, ok := strings.CutPrefix(digits, "-"); ok {
-			sign, digits = -1, rest
-		} else {
-			digits = strings.TrimPrefix(digits, "+")
-		}
-		// Only ASCII digits: ParseInt would accept a second sign, and "1.5d" is not whole days.
-		if digits != "" && strings.Trim(digits, "0123456789") == "" {
-			n, err := strconv.ParseInt(digits, 10, 64)
-			if err != nil || n > int64(math.MaxInt64/day) {
-				return 0, fmt.Errorf("duration %q is too long", s)
-			}
-			return Duration(sign * n * int64(day)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: want a Go duration (90s, 15m, 24h) or whole days (7d)", s)
-	}
-	return Duration(d), nil
+	d, err := duration.Parse(s)
+	return Duration(d), err
 }
 
-// String writes whole days as "7d" and anything else as a Go duration without zero tails
-// ("1h30m", not "1h30m0s"), so that a written value reads back as the same Duration.
-func (d Duration) String() string {
-	if d != 0 && time.Duration(d)%day == 0 {
-		return strconv.FormatInt(int64(time.Duration(d)/day), 10) + "d"
-	}
-	s := time.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
+// String writes whole days as "7d" and anything else as a short Go duration (duration.Format),
+// so that a written value reads back as the same Duration.
+func (d Duration) String() string { return duration.Format(time.Duration(d)) }
 
 // MarshalYAML writes String, so yaml.Marshal of a Config produces a file Parse reads back.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }

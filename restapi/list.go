@@ -3,10 +3,10 @@ package restapi
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/anchorpki/anchor/apitoken"
+	"github.com/anchorpki/anchor/duration"
 	"github.com/anchorpki/anchor/store"
 )
 
@@ -88,25 +88,12 @@ func (a *API) filter(r *http.Request, now time.Time) (store.Filter, error) {
 // maxWithin bounds expiring_within well inside time.Duration's 292 years.
 const maxWithin = 100 * 365 * 24 * time.Hour
 
-// parseDuration accepts whole days ("30d") and Go durations ("12h", "90m"), as `anchor list
-// --expiring-within` does.
+// parseDuration reads expiring_within as `anchor list --expiring-within` does (duration.Parse):
+// whole days ("30d") or a Go duration ("12h"), positive and within a century.
 func parseDuration(s string) (time.Duration, error) {
-	bad := problemf(TypeMalformed, "expiring_within must be a positive duration such as 30d or 12h, not %q", s)
-	var d time.Duration
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 || days > int(maxWithin/(24*time.Hour)) || strings.HasPrefix(n, "+") {
-			return 0, bad
-		}
-		d = time.Duration(days) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, bad
-		}
-	}
-	if d <= 0 || d > maxWithin {
-		return 0, bad
+	d, err := duration.Parse(s)
+	if err != nil || d <= 0 || d > maxWithin {
+		return 0, problemf(TypeMalformed, "expiring_within must be a positive duration such as 30d or 12h, not %q", s)
 	}
 	return d, nil
 }

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/anchorpki/anchor/duration"
 	"github.com/anchorpki/anchor/internal/atomicfile"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/keys"
@@ -73,16 +72,10 @@ func (e *env) readInput(path string) ([]byte, error) {
 	return b, nil
 }
 
-// parseDuration accepts Go durations and whole days ("30d"), as users write lifetimes.
+// parseDuration reads a non-negative lifetime as users write them: whole days ("30d") or a Go
+// duration ("12h"), as the config file does (duration.Parse).
 func parseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.Atoi(n)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("invalid duration %q (use e.g. 30d or 12h)", s)
-		}
-		return time.Duration(d) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
+	d, err := duration.Parse(s)
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("invalid duration %q (use e.g. 30d or 12h)", s)
 	}

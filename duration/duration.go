@@ -1,0 +1,59 @@
+// Package duration reads and writes lifetimes as people write them: a Go duration ("90s",
+// "15m", "24h") or whole days ("7d"), because certificate, token and CRL lifetimes are thought
+// of in days and "397d" is clearer than "9528h". The config file, the command line and the
+// REST API all read durations through Parse, so one spelling works everywhere.
+package duration
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Day is 24 hours: lifetimes are counted in calendar-free days, as openssl's -days is.
+const Day = 24 * time.Hour
+
+// Parse reads a Go duration or a whole number of days, with an optional sign. It refuses
+// fractions and mixtures of days ("1.5d", "1d12h") and values beyond time.Duration's range.
+// Callers check the sign and bounds they need.
+func Parse(s string) (time.Duration, error) {
+	if digits, ok := strings.CutSuffix(s, "d"); ok {
+		sign := int64(1)
+		if rest, ok := strings.CutPrefix(digits, "-"); ok {
+			sign, digits = -1, rest
+		} else {
+			digits = strings.TrimPrefix(digits, "+")
+		}
+		// Only ASCII digits: ParseInt would accept a second sign, and "1.5d" is not whole days.
+		if digits != "" && strings.Trim(digits, "0123456789") == "" {
+			n, err := strconv.ParseInt(digits, 10, 64)
+			if err != nil || n > int64(math.MaxInt64/Day) {
+				return 0, fmt.Errorf("duration %q is too long", s)
+			}
+			return time.Duration(sign * n * int64(Day)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: want a Go duration (90s, 15m, 24h) or whole days (7d)", s)
+	}
+	return d, nil
+}
+
+// Format writes whole days as "7d" and anything else as a Go duration without zero tails
+// ("1h30m", not "1h30m0s"), so that what it writes Parse reads back as the same duration.
+func Format(d time.Duration) string {
+	if d != 0 && d%Day == 0 {
+		return strconv.FormatInt(int64(d/Day), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
