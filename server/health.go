@@ -2,15 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -28,19 +20,18 @@ type pinger interface {
 // health answers /healthz: can the server do its job right now? That is, does the inventory
 // answer, and does the intermediate key still sign what its certificate verifies.
 type health struct {
-	db     pinger
-	signer crypto.Signer
-	pub    crypto.PublicKey // the intermediate certificate's, not the signer's own idea of it
-	now    func() time.Time
-	log    *slog.Logger
+	db       pinger
+	checkKey func() error // issuance.Issuer.CheckKey of the intermediate
+	now      func() time.Time
+	log      *slog.Logger
 
 	mu        sync.Mutex
 	checkedAt time.Time
 	keyErr    error
 }
 
-func newHealth(db pinger, signer crypto.Signer, pub crypto.PublicKey, now func() time.Time, log *slog.Logger) *health {
-	return &health{db: db, signer: signer, pub: pub, now: now, log: log}
+func newHealth(db pinger, checkKey func() error, now func() time.Time, log *slog.Logger) *health {
+	return &health{db: db, checkKey: checkKey, now: now, log: log}
 }
 
 type healthReport struct {
@@ -70,54 +61,15 @@ func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(rep)
 }
 
-// caKey signs a random message with the intermediate key and verifies the signature against the
-// intermediate certificate, at most once per keyCheckTTL. The message is random and prefixed,
-// so the signature can never stand for a certificate, a CRL or an OCSP response.
+// caKey checks that the intermediate key signs what its certificate verifies
+// (issuance.Issuer.CheckKey), at most once per keyCheckTTL.
 func (h *health) caKey() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if now := h.now(); !h.checkedAt.IsZero() && now.Sub(h.checkedAt) < keyCheckTTL && now.After(h.checkedAt) {
 		return h.keyErr
 	}
-	h.keyErr = h.signAndVerify()
+	h.keyErr = h.checkKey()
 	h.checkedAt = h.now()
 	return h.keyErr
-}
-
-func (h *health) signAndVerify() error {
-	msg := make([]byte, 0, 64)
-	msg = append(msg, "anchor health check\x00"...)
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	msg = append(msg, nonce...)
-	if pub, ok := h.pub.(ed25519.PublicKey); ok {
-		sig, err := h.signer.Sign(rand.Reader, msg, crypto.Hash(0))
-		if err != nil {
-			return fmt.Errorf("signing: %w", err)
-		}
-		if !ed25519.Verify(pub, msg, sig) {
-			return errors.New("the intermediate key's signature does not verify with the intermediate certificate")
-		}
-		return nil
-	}
-	digest := sha256.Sum256(msg)
-	sig, err := h.signer.Sign(rand.Reader, digest[:], crypto.SHA256)
-	if err != nil {
-		return fmt.Errorf("signing: %w", err)
-	}
-	var ok bool
-	switch pub := h.pub.(type) {
-	case *ecdsa.PublicKey:
-		ok = ecdsa.VerifyASN1(pub, digest[:], sig)
-	case *rsa.PublicKey:
-		ok = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil
-	default:
-		return fmt.Errorf("unsupported CA key type %T", h.pub)
-	}
-	if !ok {
-		return errors.New("the intermediate key's signature does not verify with the intermediate certificate")
-	}
-	return nil
 }

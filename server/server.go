@@ -249,7 +249,7 @@ func (s *Server) wire(ctx context.Context) error {
 	if s.acme, err = s.acmeHandler(&rules); err != nil {
 		return err
 	}
-	s.health = newHealth(s.db, s.loaded.Issuer.Signer(), s.loaded.Intermediate.PublicKey, s.o.Now, s.log)
+	s.health = newHealth(s.db, s.loaded.Issuer.CheckKey, s.o.Now, s.log)
 	s.refreshExpiring(ctx)
 	return s.buildHTTPServers()
 }
