@@ -77,9 +77,10 @@ func (s *Server) printWelcome() {
 	fmt.Fprintf(w, "  SHA-256:           %s\n", s.rootFP)
 	fmt.Fprintf(w, "  certificate URLs:  %s (OCSP, CRLs, CA certificates)\n", s.baseURL)
 	fmt.Fprintf(w, "  configuration:     %s\n", ConfigPath(s.layout.Dir))
-	// update-ca-certificates is what works on Debian and Ubuntu today; `anchor trust install`
-	// (system, NSS and Java stores) takes its place when it exists.
+	// The one command works with nothing but the distribution's tools (also under `go run`, with
+	// no anchor binary on the PATH); `anchor trust install` covers the other stores.
 	fmt.Fprintf(w, "\nTrust the root on this machine (Debian, Ubuntu):\n  %s\n", TrustCommand(root))
+	fmt.Fprintf(w, "Browsers (Chromium, Firefox) and Java too, or another OS: anchor trust install %s\n", root)
 	fmt.Fprintf(w, "\nCheck the server:\n  curl --cacert %s https://%s/healthz\n", root, dialAddr(s.HTTPSAddr()))
 }
 

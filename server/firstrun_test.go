@@ -37,7 +37,7 @@ func TestFirstRunThenRestart(t *testing.T) {
 	sum := sha256.Sum256(root.Raw)
 	fp := hex.EncodeToString(sum[:])
 	out := r.stdout.String()
-	for _, want := range []string{fp, rootFile, server.TrustCommand(rootFile),
+	for _, want := range []string{fp, rootFile, server.TrustCommand(rootFile), "anchor trust install " + rootFile,
 		"curl --cacert " + rootFile + " https://" + r.HTTPSAddr() + "/healthz"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first-run message lacks %q:\n%s", want, out)
