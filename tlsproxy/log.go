@@ -20,6 +20,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// carries messages, not requests, so it is the one upgrade let through.
 		http.Error(rec, "anchor proxy: only the websocket upgrade is supported", http.StatusBadRequest)
 	} else {
+		if up != "" {
+			defer p.tunnels.track(r)() // a 101 turns this call into the tunnel's lifetime
+		}
 		p.rp.ServeHTTP(rec, r)
 	}
 	path := r.URL.Path

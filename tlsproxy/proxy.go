@@ -77,8 +77,9 @@ type Proxy struct {
 	rev *revocationChecker
 	tls *tls.Config
 
-	mu   sync.Mutex
-	addr net.Addr
+	mu      sync.Mutex
+	addr    net.Addr
+	tunnels tunnels
 }
 
 // ErrInvalidOptions is wrapped by New's errors.
@@ -204,7 +205,8 @@ func (p *Proxy) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 // Serve accepts TLS connections on ln until ctx is cancelled, then stops accepting, lets the
-// requests in flight finish (at most ShutdownTimeout) and returns nil. Serve owns ln. It also
+// requests in flight and WebSocket tunnels finish (at most ShutdownTimeout; tunnels still open
+// then are closed) and returns nil. Serve owns ln. It also
 // runs the certificate source's background work (Runner) for as long as it serves.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	p.mu.Lock()
@@ -223,6 +225,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 		// ReadHeaderTimeout and IdleTimeout deal with clients that connect and say nothing.
 		ErrorLog:    slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnContext: connContext,
 	}
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
@@ -247,6 +250,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	<-errc
+	p.tunnels.drain(sctx, 5*time.Second)
 	if err != nil {
 		srv.Close()
 		return fmt.Errorf("tlsproxy: draining connections: %w", err)

@@ -49,6 +49,19 @@ type revPKI struct {
 }
 
 // root → inter (CRL DP on root's CRL, which lists inter as revoked) → leaf (no revocation info)
+// dialHTTP1 connects to a proxy serving p.server's certificate, speaking HTTP/1.1 by hand.
+func (p *revPKI) dialHTTP1(t *testing.T, addr string) *tls.Conn {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AddCert(p.root.c)
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func newRevPKI(t *testing.T) *revPKI {
 	now := time.Now()
 	p := &revPKI{}
@@ -177,13 +190,7 @@ func TestOnlyWebSocketUpgradesPass(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go px.Serve(ctx, pl)
-	roots := x509.NewCertPool()
-	roots.AddCert(p.root.c)
-	c, err := tls.Dial("tcp", pl.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "localhost", NextProtos: []string{"http/1.1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := p.dialHTTP1(t, pl.Addr().String())
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)

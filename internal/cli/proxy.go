@@ -77,7 +77,7 @@ responder and the CRL unreachable, stale or unknown answers) the handshake is re
 are cached until their nextUpdate, at most an hour.
 
 Logs are JSON lines on stderr, one per request. SIGTERM or Ctrl-C stops accepting connections
-and lets requests in flight finish.`,
+and lets requests in flight and WebSocket tunnels finish for up to 30 seconds, then closes them.`,
 		Example: `  anchor issue app.internal 127.0.0.1 --out-cert app.pem --out-key app.key --out-chain app-chain.pem
   anchor proxy --listen 127.0.0.1:8443 --upstream http://127.0.0.1:5000 --cert app-chain.pem --key app.key
   curl --cacert anchor-data/ca/root.pem https://app.internal:8443/
