@@ -70,7 +70,8 @@ func (a *Authority) Revoke(ctx context.Context, serial *big.Int, reason revocati
 		return nil, err
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "audit: revoked certificate", slog.String("serial", out.Serial),
-		slog.String("reason", reason.String()), slog.String("requester", requester))
+		slog.String("subject", c.Subject), slog.Any("names", c.SANs), slog.String("reason", reason.String()),
+		slog.String("requester", requester))
 	out.Reason, out.RevokedAt = reason, at
 	if a.o.OnRevoked != nil {
 		a.o.OnRevoked(out)

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,7 +52,14 @@ func TestRevocationPublishedAtOnce(t *testing.T) {
 	// The audit trail names the serial and who asked, and no key material is ever logged.
 	var audited bool
 	for _, ev := range r.logs.events(t, "audit: revoked certificate") {
-		audited = audited || ev["serial"] == hex.EncodeToString(leaf.SerialNumber.Bytes()) && ev["requester"] == "test" && ev["reason"] == "keyCompromise"
+		audited = audited || ev["serial"] == hex.EncodeToString(leaf.SerialNumber.Bytes()) && ev["requester"] == "test" &&
+			ev["reason"] == "keyCompromise" && fmt.Sprint(ev["names"]) == fmt.Sprint(leaf.DNSNames)
+	}
+	// The issuance line stands on its own: serial, profile, names and requester.
+	for _, ev := range r.logs.events(t, "audit: issued certificate") {
+		if ev["serial"] == hex.EncodeToString(leaf.SerialNumber.Bytes()) {
+			audited = audited && ev["profile"] == "server" && fmt.Sprint(ev["names"]) == fmt.Sprint(leaf.DNSNames) && ev["requester"] != ""
+		}
 	}
 	if !audited || len(r.logs.events(t, "audit: signing certificate")) < 2 {
 		t.Fatalf("audit events missing:\n%s", r.logs.String())
