@@ -57,3 +57,12 @@ func Format(d time.Duration) string {
 	}
 	return s
 }
+
+// ValidityDays is the length of a validity period in days as RFC 5280 §4.1.2.5 and the
+// Baseline Requirements count it: both notBefore and notAfter belong to the period, so it lasts
+// notAfter − notBefore plus one second, and any part of a day counts as a day. A certificate of
+// issuance.Lifetime(now, 90) is 90 days long by this count.
+func ValidityDays(notBefore, notAfter time.Time) int {
+	period := notAfter.Sub(notBefore) + time.Second
+	return int((period + Day - 1) / Day)
+}

@@ -82,3 +82,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestValidityDays counts as RFC 5280 and the BRs do: both ends belong to the period.
+func TestValidityDays(t *testing.T) {
+	nb := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		notAfter time.Time
+		want     int
+	}{
+		{nb.Add(90*duration.Day - time.Second), 90}, // issuance.Lifetime(now, 90)
+		{nb.Add(90 * duration.Day), 91},             // one second more is a 91st day
+		{nb.Add(201*duration.Day - time.Second), 201},
+		{nb, 1}, // a one-second certificate
+		{nb.Add(time.Hour), 1},
+	} {
+		if got := duration.ValidityDays(nb, tc.notAfter); got != tc.want {
+			t.Errorf("ValidityDays(nb, nb+%v) = %d, want %d", tc.notAfter.Sub(nb), got, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/anchorpki/anchor/duration"
 	"github.com/anchorpki/anchor/names"
 )
 
@@ -159,7 +160,7 @@ func (i *Issuer) validity(req Request) (time.Time, time.Time, error) {
 		return time.Time{}, time.Time{}, fmt.Errorf("%w: notAfter %s is not after notBefore %s", ErrValidity, notAfter.Format(time.RFC3339), notBefore.Format(time.RFC3339))
 	case p.MaxValidity > 0 && notAfter.Sub(notBefore) > p.MaxValidity:
 		return time.Time{}, time.Time{}, fmt.Errorf("%w: %d days exceeds the %s profile's maximum of %d days", ErrValidity,
-			int(notAfter.Sub(notBefore).Hours()/24), p.Name, int(p.MaxValidity.Hours()/24))
+			duration.ValidityDays(notBefore, notAfter), p.Name, int(p.MaxValidity/duration.Day))
 	case !i.notAfter.IsZero() && notAfter.After(i.notAfter):
 		return time.Time{}, time.Time{}, fmt.Errorf("%w: notAfter %s is after the issuing CA's notAfter %s", ErrValidity,
 			notAfter.Format(time.RFC3339), i.notAfter.UTC().Format(time.RFC3339))

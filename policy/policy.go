@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anchorpki/anchor/duration"
 	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/names"
 )
@@ -107,7 +108,7 @@ func (p *Policy) CheckName(name string) error {
 func (p *Policy) CheckValidity(notBefore, notAfter time.Time) error {
 	if p.MaxValidity > 0 && notAfter.Sub(notBefore) > p.MaxValidity {
 		return &RejectedError{Kind: KindValidity, Reason: fmt.Sprintf("validity of %d days exceeds the policy maximum of %d days",
-			int(notAfter.Sub(notBefore).Hours()/24), int(p.MaxValidity.Hours()/24))}
+			duration.ValidityDays(notBefore, notAfter), int(p.MaxValidity/duration.Day))}
 	}
 	return nil
 }

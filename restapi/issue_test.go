@@ -138,6 +138,7 @@ func TestIssueErrors(t *testing.T) {
 		{"root profile", map[string]any{"csr": good, "profile": "root"}, 400, restapi.TypeBadProfile, `profile "root" cannot be requested`},
 		{"intermediate profile", map[string]any{"csr": good, "profile": "intermediate"}, 400, restapi.TypeBadProfile, "cannot be requested"},
 		{"too many days", map[string]any{"csr": good, "days": 1000}, 422, restapi.TypeRejected, "maximum of 200 days"},
+		{"one day too many", map[string]any{"csr": good, "days": 201}, 422, restapi.TypeRejected, "201 days exceeds the server profile's maximum of 200 days"},
 		{"policy", map[string]any{"csr": csrPEM(t, "", "a.forbidden.example")}, 422, restapi.TypeRejected, `identifier rule): "a.forbidden.example" is not allowed`},
 		{"lint", map[string]any{"csr": rawCSR(t, long)}, 422, restapi.TypeRejected, "refused by a certificate lint"},
 	}
