@@ -17,7 +17,7 @@ import (
 // the keys of config.yaml; Set and problem reports use the same names joined by dots
 // ("acme.rate_limits.new_orders.limit").
 type Config struct {
-	// Listen is the HTTPS address (host:port) of the REST API, the dashboard and ACME. An empty
+	// Listen is the HTTPS address (host:port) of the REST API, ACME, /healthz and /metrics. An empty
 	// host listens on every interface.
 	Listen string `yaml:"listen"`
 	// HTTPListen is the plain-HTTP address for OCSP, CRLs and CA certificates. They are served

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/anchorpki/anchor/issuance"
@@ -20,6 +21,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, err
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) { // the server's read timeout, HTTP/1.1 and HTTP/2 alike
+			return nil, newProblem(TypeTimeout, "the request body did not arrive in time; send it at once")
 		}
 		return nil, newProblem(TypeMalformed, "the request body could not be read")
 	}

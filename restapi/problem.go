@@ -31,6 +31,7 @@ const (
 	TypeNotFound         = typePrefix + "notFound"         // 404: no such certificate or endpoint
 	TypeConflict         = typePrefix + "conflict"         // 409: the certificate's state does not allow the operation
 	TypeTooLarge         = typePrefix + "tooLarge"         // 413: the body exceeds the limit
+	TypeTimeout          = typePrefix + "timeout"          // 408: the body did not arrive within the server's read timeout
 	TypeMethodNotAllowed = typePrefix + "methodNotAllowed" // 405
 	TypeUnavailable      = typePrefix + "unavailable"      // 503: the inventory cannot be reached; retry later
 	TypeInternal         = typePrefix + "internal"         // 500: a bug or an unexpected failure, logged server-side
@@ -49,6 +50,7 @@ var problemMeta = map[string]struct {
 	TypeNotFound:         {http.StatusNotFound, "Not found"},
 	TypeConflict:         {http.StatusConflict, "Conflict"},
 	TypeTooLarge:         {http.StatusRequestEntityTooLarge, "Request too large"},
+	TypeTimeout:          {http.StatusRequestTimeout, "Request timeout"},
 	TypeMethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed"},
 	TypeUnavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
 	TypeInternal:         {http.StatusInternalServerError, "Internal error"},

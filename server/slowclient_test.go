@@ -69,8 +69,8 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	if err == nil {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Header.Get("Content-Type"), "application/problem+json") ||
-			!strings.Contains(string(body), "could not be read") {
+		if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(resp.Header.Get("Content-Type"), "application/problem+json") ||
+			!strings.Contains(string(body), "did not arrive in time") || !strings.Contains(string(body), "urn:anchor:problem:timeout") {
 			t.Fatalf("slow body answered %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	} else if waited := time.Since(start); waited > 8*time.Second {
