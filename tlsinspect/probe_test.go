@@ -347,9 +347,14 @@ func TestProbeConnectionErrors(t *testing.T) {
 		{"not TLS", func(t *testing.T) string {
 			return serveRaw(t, func(c net.Conn) { c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n")) })
 		}, "handshake", "not TLS"},
+		// The server reads the ClientHello before closing: closing with it unread would send a
+		// reset instead, depending on which arrives first.
 		{"closes at once", func(t *testing.T) string {
-			return serveRaw(t, func(c net.Conn) { c.Close() })
+			return serveRaw(t, func(c net.Conn) { c.Read(make([]byte, 1<<16)); c.Close() })
 		}, "handshake", "closed the connection"},
+		{"resets", func(t *testing.T) string {
+			return serveRaw(t, func(c net.Conn) { c.Read(make([]byte, 1<<16)); c.(*net.TCPConn).SetLinger(0); c.Close() })
+		}, "handshake", "connection reset by the server"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
