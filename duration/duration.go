@@ -63,6 +63,16 @@ func Format(d time.Duration) string {
 // notAfter − notBefore plus one second, and any part of a day counts as a day. A certificate of
 // issuance.Lifetime(now, 90) is 90 days long by this count.
 func ValidityDays(notBefore, notAfter time.Time) int {
-	period := notAfter.Sub(notBefore) + time.Second
-	return int((period + Day - 1) / Day)
+	// In whole seconds from the Unix times: time.Time.Sub saturates at ±292 years, and adding the
+	// last second to a saturated value would wrap around.
+	seconds := notAfter.Unix() - notBefore.Unix() + 1
+	const daySeconds = int64(Day / time.Second)
+	return int((seconds + daySeconds - 1) / daySeconds)
+}
+
+// ValidityExceeds reports whether the validity period from notBefore to notAfter, both ends
+// included as ValidityDays counts them, is longer than max: a period of exactly max is
+// notAfter = notBefore + max − 1 s.
+func ValidityExceeds(notBefore, notAfter time.Time, max time.Duration) bool {
+	return notAfter.Sub(notBefore) > max-time.Second
 }

@@ -95,9 +95,26 @@ func TestValidityDays(t *testing.T) {
 		{nb.Add(201*duration.Day - time.Second), 201},
 		{nb, 1}, // a one-second certificate
 		{nb.Add(time.Hour), 1},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 2912117}, // past time.Duration's range
 	} {
 		if got := duration.ValidityDays(nb, tc.notAfter); got != tc.want {
 			t.Errorf("ValidityDays(nb, nb+%v) = %d, want %d", tc.notAfter.Sub(nb), got, tc.want)
 		}
+	}
+}
+
+// TestValidityExceeds: a period of exactly max days (notAfter = notBefore + max − 1 s) fits;
+// one second more does not.
+func TestValidityExceeds(t *testing.T) {
+	nb := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	max := 200 * duration.Day
+	if duration.ValidityExceeds(nb, nb.Add(max-time.Second), max) {
+		t.Error("a 200-day period exceeds 200 days")
+	}
+	if !duration.ValidityExceeds(nb, nb.Add(max), max) {
+		t.Errorf("notAfter = notBefore + 200 days (%d days) does not exceed 200 days", duration.ValidityDays(nb, nb.Add(max)))
+	}
+	if !duration.ValidityExceeds(nb, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), max) {
+		t.Error("the year 9999 does not exceed 200 days")
 	}
 }

@@ -138,7 +138,8 @@ func TestChainForEveryKeyType(t *testing.T) {
 			if leaf.OCSPServer[0] != "http://127.0.0.1/ocsp" || leaf.IssuingCertificateURL[0] != "http://127.0.0.1/ca.crt" || leaf.CRLDistributionPoints[0] != "http://127.0.0.1/crl" {
 				t.Errorf("leaf pointers: %v %v %v", leaf.OCSPServer, leaf.IssuingCertificateURL, leaf.CRLDistributionPoints)
 			}
-			if !leaf.NotBefore.Equal(fixedNow.Add(-issuance.Backdate)) || !leaf.NotAfter.Equal(leaf.NotBefore.Add(90*24*time.Hour)) {
+			if !leaf.NotBefore.Equal(fixedNow.Add(-issuance.Backdate)) || !leaf.NotAfter.Equal(leaf.NotBefore.Add(90*24*time.Hour-time.Second)) {
+				// 90 days with both ends counted (RFC 5280), as issuance.Lifetime(now, 90) gives
 				t.Errorf("leaf validity %s – %s", leaf.NotBefore, leaf.NotAfter)
 			}
 			roots, inters := x509.NewCertPool(), x509.NewCertPool()

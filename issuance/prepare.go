@@ -149,7 +149,7 @@ func (i *Issuer) validity(req Request) (time.Time, time.Time, error) {
 	}
 	notAfter := req.NotAfter
 	if notAfter.IsZero() {
-		notAfter = notBefore.Add(p.DefaultValidity)
+		notAfter = notBefore.Add(p.DefaultValidity - time.Second) // both ends count, as in Lifetime
 		if !i.notAfter.IsZero() && notAfter.After(i.notAfter) {
 			notAfter = i.notAfter // a default never outlives its issuer
 		}
@@ -158,7 +158,7 @@ func (i *Issuer) validity(req Request) (time.Time, time.Time, error) {
 	switch {
 	case !notAfter.After(notBefore):
 		return time.Time{}, time.Time{}, fmt.Errorf("%w: notAfter %s is not after notBefore %s", ErrValidity, notAfter.Format(time.RFC3339), notBefore.Format(time.RFC3339))
-	case p.MaxValidity > 0 && notAfter.Sub(notBefore) > p.MaxValidity:
+	case p.MaxValidity > 0 && duration.ValidityExceeds(notBefore, notAfter, p.MaxValidity):
 		return time.Time{}, time.Time{}, fmt.Errorf("%w: %d days exceeds the %s profile's maximum of %d days", ErrValidity,
 			duration.ValidityDays(notBefore, notAfter), p.Name, int(p.MaxValidity/duration.Day))
 	case !i.notAfter.IsZero() && notAfter.After(i.notAfter):

@@ -106,7 +106,7 @@ func (p *Policy) CheckName(name string) error {
 // it only when a request names both ends; the authority calls this once the defaults are filled
 // in, so a default lifetime cannot escape the policy.
 func (p *Policy) CheckValidity(notBefore, notAfter time.Time) error {
-	if p.MaxValidity > 0 && notAfter.Sub(notBefore) > p.MaxValidity {
+	if p.MaxValidity > 0 && duration.ValidityExceeds(notBefore, notAfter, p.MaxValidity) {
 		return &RejectedError{Kind: KindValidity, Reason: fmt.Sprintf("validity of %d days exceeds the policy maximum of %d days",
 			duration.ValidityDays(notBefore, notAfter), int(p.MaxValidity/duration.Day))}
 	}

@@ -3,7 +3,9 @@ package policy
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckName(t *testing.T) {
@@ -30,5 +32,19 @@ func TestCheckName(t *testing.T) {
 	p.AllowWildcards = true
 	if err := p.CheckName("*.svc.internal"); err != nil {
 		t.Errorf("wildcard with AllowWildcards: %v", err)
+	}
+}
+
+// TestCheckValidityCountsBothEnds: the policy's maximum is a number of days as RFC 5280 and the
+// Baseline Requirements count them, both ends included, and its refusal says how many.
+func TestCheckValidityCountsBothEnds(t *testing.T) {
+	p := &Policy{MaxValidity: 200 * 24 * time.Hour}
+	nb := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	if err := p.CheckValidity(nb, nb.Add(200*24*time.Hour-time.Second)); err != nil {
+		t.Errorf("200 days refused: %v", err)
+	}
+	err := p.CheckValidity(nb, nb.Add(200*24*time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "validity of 201 days exceeds the policy maximum of 200 days") {
+		t.Errorf("notAfter = notBefore + 200 days: %v; want a refusal naming 201 days", err)
 	}
 }
