@@ -1,12 +1,8 @@
 package issuance
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 )
@@ -20,10 +16,12 @@ const keyCheckPrefix = "anchor CA key check\x00"
 // verifies.
 var ErrKeyUnusable = errors.New("issuance: the CA key's signature does not verify with the CA certificate")
 
-// CheckKey signs a random message with the CA key and verifies the signature against the CA
-// certificate's public key: can this issuer sign right now (a key on an HSM that went away, a
-// key file swapped under a running server)? Health checks call it, so that only this package
-// ever asks a CA key for a signature.
+// CheckKey signs a random message with the CA key, as issuance signs (same algorithm and hash,
+// so a KMS key limited to one algorithm passes exactly when issuance works), and verifies the
+// signature against the CA certificate's public key: can this issuer sign right now (a key on
+// an HSM that went away, a key file swapped under a running server)? Health checks call it, so
+// that only this package ever asks a CA key for a signature. A self-signing issuer has no
+// certificate yet and is checked against its own public key.
 func (i *Issuer) CheckKey() error {
 	msg := make([]byte, len(keyCheckPrefix), len(keyCheckPrefix)+32)
 	copy(msg, keyCheckPrefix)
@@ -32,36 +30,16 @@ func (i *Issuer) CheckKey() error {
 		return err
 	}
 	msg = append(msg, nonce...)
-	pub := i.signer.Public()
-	if i.cert != nil {
-		pub = i.cert.PublicKey
-	}
-	if pub, ok := pub.(ed25519.PublicKey); ok {
-		sig, err := i.signer.Sign(rand.Reader, msg, crypto.Hash(0))
-		if err != nil {
-			return fmt.Errorf("issuance: the CA key does not sign: %w", err)
-		}
-		if !ed25519.Verify(pub, msg, sig) {
-			return ErrKeyUnusable
-		}
-		return nil
-	}
-	digest := sha256.Sum256(msg)
-	sig, err := i.signer.Sign(rand.Reader, digest[:], crypto.SHA256)
+	sig, err := i.alg.sign(i.signer, rand.Reader, msg)
 	if err != nil {
 		return fmt.Errorf("issuance: the CA key does not sign: %w", err)
 	}
-	var ok bool
-	switch pub := pub.(type) {
-	case *ecdsa.PublicKey:
-		ok = ecdsa.VerifyASN1(pub, digest[:], sig)
-	case *rsa.PublicKey:
-		ok = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil
-	default:
-		return fmt.Errorf("issuance: unsupported CA key type %T", pub)
+	cert := i.cert
+	if cert == nil {
+		cert = &x509.Certificate{PublicKey: i.signer.Public()}
 	}
-	if !ok {
-		return ErrKeyUnusable
+	if err := cert.CheckSignature(i.alg.std, msg, sig); err != nil {
+		return fmt.Errorf("%w (%v)", ErrKeyUnusable, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type sigAlg struct {
 	null bool        // RSA PKCS#1 v1.5 identifiers carry explicit NULL parameters (RFC 4055 §5)
 	hash crypto.Hash // 0 for Ed25519, which signs the message itself
 	der  []byte      // AlgorithmIdentifier, encoded once
+	std  x509.SignatureAlgorithm
 }
 
 var (
@@ -41,9 +43,9 @@ func sigAlgFor(pub crypto.PublicKey) (*sigAlg, error) {
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256():
-			a = sigAlg{name: "ECDSA-SHA256", oid: oidECDSAWithSHA256, hash: crypto.SHA256}
+			a = sigAlg{name: "ECDSA-SHA256", oid: oidECDSAWithSHA256, hash: crypto.SHA256, std: x509.ECDSAWithSHA256}
 		case elliptic.P384():
-			a = sigAlg{name: "ECDSA-SHA384", oid: oidECDSAWithSHA384, hash: crypto.SHA384}
+			a = sigAlg{name: "ECDSA-SHA384", oid: oidECDSAWithSHA384, hash: crypto.SHA384, std: x509.ECDSAWithSHA384}
 		default:
 			return nil, fmt.Errorf("%w: ECDSA curve %s", ErrUnsupportedKey, k.Curve.Params().Name)
 		}
@@ -51,9 +53,9 @@ func sigAlgFor(pub crypto.PublicKey) (*sigAlg, error) {
 		if k.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("%w: RSA %d bits (minimum 2048)", ErrUnsupportedKey, k.N.BitLen())
 		}
-		a = sigAlg{name: "SHA256-RSA", oid: oidSHA256WithRSA, null: true, hash: crypto.SHA256}
+		a = sigAlg{name: "SHA256-RSA", oid: oidSHA256WithRSA, null: true, hash: crypto.SHA256, std: x509.SHA256WithRSA}
 	case ed25519.PublicKey:
-		a = sigAlg{name: "Ed25519", oid: oidEd25519}
+		a = sigAlg{name: "Ed25519", oid: oidEd25519, std: x509.PureEd25519}
 	default:
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, pub)
 	}
