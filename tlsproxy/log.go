@@ -6,6 +6,15 @@ import (
 	"strings"
 )
 
+// tunnelFor tracks an upgrade request as a tunnel (a 101 turns its handler into the tunnel's
+// lifetime); other requests need nothing. ok is false once the proxy is stopping.
+func (p *Proxy) tunnelFor(r *http.Request, upgrade string) (untrack func(), ok bool) {
+	if upgrade == "" {
+		return func() {}, true
+	}
+	return p.tunnels.track(r)
+}
+
 // maxLoggedPath bounds the path in a request event; a client may send one as long as
 // MaxHeaderBytes.
 const maxLoggedPath = 256
@@ -19,10 +28,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// would reach the upstream with whatever identity headers the client wrote. WebSocket
 		// carries messages, not requests, so it is the one upgrade let through.
 		http.Error(rec, "anchor proxy: only the websocket upgrade is supported", http.StatusBadRequest)
+	} else if untrack, ok := p.tunnelFor(r, up); !ok {
+		http.Error(rec, "anchor proxy: shutting down", http.StatusServiceUnavailable)
 	} else {
-		if up != "" {
-			defer p.tunnels.track(r)() // a 101 turns this call into the tunnel's lifetime
-		}
+		defer untrack()
 		p.rp.ServeHTTP(rec, r)
 	}
 	path := r.URL.Path

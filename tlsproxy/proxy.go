@@ -250,9 +250,11 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	<-errc
+	if err != nil {
+		srv.Close() // before drain: no connection the server still holds may become a tunnel
+	}
 	p.tunnels.drain(sctx, 5*time.Second)
 	if err != nil {
-		srv.Close()
 		return fmt.Errorf("tlsproxy: draining connections: %w", err)
 	}
 	return nil

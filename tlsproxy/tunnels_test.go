@@ -84,3 +84,24 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// TestNoTunnelAfterDrainBegan: a connection the server still held when the stop began may not
+// become a tunnel (its WaitGroup.Add would race drain's Wait, and drain would not close it).
+func TestNoTunnelAfterDrainBegan(t *testing.T) {
+	var tn tunnels
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	defer c2.Close()
+	r, _ := http.NewRequestWithContext(connContext(context.Background(), c1), "GET", "/ws", nil)
+	untrack, ok := tn.track(r)
+	if !ok {
+		t.Fatal("a tunnel was refused before the stop")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	go untrack() // the handler returns once drain closes its connection
+	tn.drain(ctx, time.Second)
+	if _, ok := tn.track(r); ok {
+		t.Fatal("a tunnel was tracked after drain began")
+	}
+}
