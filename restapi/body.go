@@ -23,7 +23,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 			return nil, err
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) { // the server's read timeout, HTTP/1.1 and HTTP/2 alike
-			return nil, newProblem(TypeTimeout, "the request body did not arrive in time; send it at once")
+			return nil, newProblem(TypeTimeout, "the request body did not arrive within the server's read timeout")
 		}
 		return nil, newProblem(TypeMalformed, "the request body could not be read")
 	}

@@ -70,7 +70,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(resp.Header.Get("Content-Type"), "application/problem+json") ||
-			!strings.Contains(string(body), "did not arrive in time") || !strings.Contains(string(body), "urn:anchor:problem:timeout") {
+			!strings.Contains(string(body), "did not arrive within") || !strings.Contains(string(body), "urn:anchor:problem:timeout") {
 			t.Fatalf("slow body answered %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	} else if waited := time.Since(start); waited > 8*time.Second {

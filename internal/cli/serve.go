@@ -57,7 +57,8 @@ Settings come from DATA/config.yaml (or --config FILE); each flag overrides its 
 is read strictly: an unknown key or a bad value stops the server with every problem listed.
 Logs are JSON lines on stderr, one per request, plus an audit line per issuance and revocation.
 SIGTERM or Ctrl-C stops accepting connections and lets requests in flight finish. The garbage
-collector runs at GOGC=400 (more memory, less CPU) unless $GOGC is set.`,
+collector runs at GOGC=400 (more memory, less CPU) unless $GOGC is set; $GOMEMLIMIT caps the
+heap where memory is tight.`,
 		Example: `  anchor serve
   anchor serve --listen 0.0.0.0:8443 --http-listen 0.0.0.0:8080 --url http://ca.example.com:8080
   anchor serve --db postgres://anchor@db.internal/anchor --passphrase-file pass.txt
