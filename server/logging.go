@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/config"
+	"github.com/anchorpki/anchor/internal/httplog"
 )
 
 // NewLogger returns the logger the log section asks for, writing to w (the CLI passes
@@ -19,10 +20,6 @@ func NewLogger(w io.Writer, c config.Log) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(w, o))
 }
-
-// maxLoggedPath bounds the path in a request event: an OCSP GET carries its request in the
-// path, and a client may send a path of any length up to MaxHeaderBytes.
-const maxLoggedPath = 256
 
 // instrument routes a listener's requests and gives each what every request gets: one log
 // event and the request metrics. A route without a label is left alone: its handler (the REST
@@ -36,20 +33,13 @@ func (s *Server) instrument(listener string, rt *router) http.Handler {
 		}
 		route, h := rte.label, rte.h
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
+		rec := &httplog.Recorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
 		d := time.Since(start)
-		if sw.code == 0 {
-			sw.code = http.StatusOK
-		}
-		s.metrics.observeHTTP(listener, route, sw.code, d)
-		path := r.URL.Path
-		if len(path) > maxLoggedPath {
-			path = path[:maxLoggedPath] + "…"
-		}
+		s.metrics.observeHTTP(listener, route, rec.Status(), d)
 		attrs := []slog.Attr{
 			slog.String("listener", listener), slog.String("method", r.Method), slog.String("route", route),
-			slog.String("path", path), slog.Int("status", sw.code), slog.Int64("bytes", sw.bytes),
+			slog.String("path", httplog.Path(r)), slog.Int("status", rec.Status()), slog.Int64("bytes", rec.Bytes()),
 			slog.Duration("duration", d), slog.String("remote", r.RemoteAddr),
 		}
 		if who := requester(r); who != "" {
@@ -67,29 +57,3 @@ func requester(r *http.Request) string {
 	}
 	return "cert:" + hex.EncodeToString(r.TLS.VerifiedChains[0][0].SerialNumber.Bytes())
 }
-
-// statusWriter remembers the status code and counts the body bytes of a response.
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	bytes int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 && code >= 200 { // 1xx are interim responses; the final status follows
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection (deadlines, flushing).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

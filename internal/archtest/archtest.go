@@ -18,7 +18,7 @@ var Layers = map[string]int{
 	"ca": 2, "challenge": 2, "verify": 2, "crl": 2,
 	"issuance": 1, "lint": 1, "policy": 1, "store": 1,
 	"keys": 0, "csr": 0, "names": 0, "duration": 0, "revocation": 0, "acme": 0, "pemfile": 0, "inspect": 0, "apitoken": 0,
-	"internal/atomicfile": 0,
+	"internal/atomicfile": 0, "internal/httplog": 0,
 }
 
 // TestOnly packages may be imported only from _test.go files.
