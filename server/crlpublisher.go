@@ -91,7 +91,7 @@ func (p *crlPublisher) start(ctx context.Context) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		p.log.Warn("replacing an unusable intermediate CRL", slog.String("error", err.Error()))
 	}
-	if err := p.checkIntermediate(ctx); err != nil {
+	if err := p.checkIntermediate(ctx, p.epoch(ctx)); err != nil {
 		if p.inter.Load() == nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (p *crlPublisher) start(ctx context.Context) error {
 
 // check is the periodic work: revocations by other processes, CRLs coming due.
 func (p *crlPublisher) check(ctx context.Context) {
-	if err := p.checkIntermediate(ctx); err != nil {
+	if err := p.checkIntermediate(ctx, p.epoch(ctx)); err != nil {
 		p.log.Error("checking the intermediate CRL", slog.String("error", err.Error()))
 	}
 	p.checkRoot(ctx)
@@ -118,7 +118,7 @@ func (p *crlPublisher) refresh(ctx context.Context) {
 	if p.covered >= ticket {
 		return
 	}
-	if err := p.regenerate(ctx, "revocation"); err != nil {
+	if err := p.regenerate(ctx, "revocation", p.epoch(ctx)); err != nil {
 		p.log.Error("re-signing the intermediate CRL after a revocation", slog.String("error", err.Error()))
 	}
 }
@@ -142,7 +142,7 @@ func (p *crlPublisher) followEpoch(ctx context.Context) {
 	if cur := p.inter.Load(); cur != nil && cur.epoch == epoch {
 		return
 	}
-	if err := p.checkIntermediate(ctx); err != nil {
+	if err := p.checkIntermediate(ctx, epoch); err != nil {
 		p.epochFailed.Store(time.Now().UnixNano())
 		p.log.Error("checking the intermediate CRL after a revocation elsewhere", slog.String("error", err.Error()))
 		return
@@ -150,20 +150,21 @@ func (p *crlPublisher) followEpoch(ctx context.Context) {
 	p.epochFailed.Store(0)
 }
 
-func (p *crlPublisher) checkIntermediate(ctx context.Context) error {
+// checkIntermediate re-signs the intermediate CRL if it is missing, due, or no longer lists
+// what the inventory holds. epoch is the revocation epoch the caller read first (see epoch).
+func (p *crlPublisher) checkIntermediate(ctx context.Context, epoch int64) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cur := p.inter.Load()
 	now := p.o.Now()
 	switch {
 	case cur == nil:
-		return p.regenerate(ctx, "missing")
+		return p.regenerate(ctx, "missing", epoch)
 	case !now.Before(cur.nextUpdate.Add(-p.o.RefreshBefore)):
-		return p.regenerate(ctx, "due")
+		return p.regenerate(ctx, "due", epoch)
 	}
 	// Streaming the revocations is the cheap way to notice a change made by another process:
 	// one indexed scan, no signature, and nothing more than a sum kept in memory.
-	epoch := p.epoch(ctx)
 	var d revDigest
 	err := p.o.DB.Revoked(ctx, p.o.Loaded.Intermediate.SubjectKeyId, now, func(r store.Revocation) error {
 		d.add(r.Serial, r.Reason, r.RevokedAt)
@@ -181,11 +182,13 @@ func (p *crlPublisher) checkIntermediate(ctx context.Context) error {
 		}
 		return nil
 	}
-	return p.regenerate(ctx, "revocations changed")
+	return p.regenerate(ctx, "revocations changed", epoch)
 }
 
 // epoch reads the revocation epoch before the revocations it will stand for, so a revocation
-// committed in between moves it again and is picked up by the next followEpoch.
+// committed in between moves it again and is picked up by the next followEpoch. Read before
+// p.mu is taken it may be older than the CRL another caller signs meanwhile; storing an older
+// epoch costs one more check, never a missed revocation.
 func (p *crlPublisher) epoch(ctx context.Context) int64 {
 	n, err := p.o.DB.RevocationEpoch(ctx)
 	if err != nil {
@@ -194,11 +197,11 @@ func (p *crlPublisher) epoch(ctx context.Context) int64 {
 	return n
 }
 
-// regenerate signs the intermediate CRL from the inventory; p.mu is held.
-func (p *crlPublisher) regenerate(ctx context.Context, why string) error {
+// regenerate signs the intermediate CRL from the inventory, recording epoch (read before it)
+// with it; p.mu is held.
+func (p *crlPublisher) regenerate(ctx context.Context, why string, epoch int64) error {
 	start := p.requested.Load()
 	now := p.o.Now().UTC().Truncate(time.Second)
-	epoch := p.epoch(ctx)
 	src := &digestingSource{src: p.o.DB}
 	f, err := crl.WriteNextFile(ctx, p.o.Layout.IntermediateCRL(), crl.DER, src, p.o.DB, crl.Options{
 		Issuer: p.o.Loaded.Intermediate, Signer: p.o.Loaded.Issuer.Signer(), ThisUpdate: now, NextUpdate: now.Add(p.o.Validity)})
