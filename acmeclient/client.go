@@ -124,11 +124,7 @@ func (c *Client) Obtain(ctx context.Context, req ObtainRequest) (*Result, error)
 	if old, err := ReadState(c.o.Dir); err == nil && old.Directory == st.Directory {
 		st.Account = old.Account // the same CA: the account key (and so the account) is reused
 	}
-	hc, err := c.httpClient(st)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := fetchDirectory(ctx, hc, st.Directory)
+	hc, dir, err := c.connect(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -299,6 +295,20 @@ func (c *Client) httpClient(st *State) (*http.Client, error) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}, nil
+}
+
+// connect builds the HTTP client for st's CA and reads its directory, once per obtain or
+// renewal.
+func (c *Client) connect(ctx context.Context, st *State) (*http.Client, *acme.Directory, error) {
+	hc, err := c.httpClient(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := fetchDirectory(ctx, hc, st.Directory)
+	if err != nil {
+		return nil, nil, err
+	}
+	return hc, dir, nil
 }
 
 // fetchDirectory reads the directory with our wire type, which knows renewalInfo.

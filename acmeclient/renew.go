@@ -59,11 +59,7 @@ func (c *Client) Renew(ctx context.Context, req RenewRequest) (*Result, error) {
 	if c.o.RootsFile != "" {
 		st.RootsFile = absPath(c.o.RootsFile) // remembered with the next certificate
 	}
-	hc, err := c.httpClient(st)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := fetchDirectory(ctx, hc, st.Directory)
+	hc, dir, err := c.connect(ctx, st)
 	if err != nil {
 		return nil, err
 	}

@@ -168,8 +168,10 @@ func (a *Authority) issue(ctx context.Context, req Request, prof *issuance.Profi
 	}
 	serialHex := hex.EncodeToString(serial.Bytes())
 	// Step 4: sign, with an audit line before and after keyed by serial.
-	a.log.LogAttrs(ctx, slog.LevelInfo, "audit: signing certificate", slog.String("serial", serialHex),
-		slog.String("profile", prof.Name), slog.Any("names", req.SANs.Strings()), slog.String("requester", req.Requester))
+	// Each audit line stands on its own: a trail filtered to one of them needs no other.
+	audit := []slog.Attr{slog.String("serial", serialHex), slog.String("profile", prof.Name),
+		slog.Any("names", req.SANs.Strings()), slog.String("requester", req.Requester)}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "audit: signing certificate", audit...)
 	der, err := iss.Sign(prep)
 	if err != nil {
 		return nil, err
@@ -178,10 +180,7 @@ func (a *Authority) issue(ctx context.Context, req Request, prof *issuance.Profi
 	if err := a.o.Inventory.RecordIssued(ctx, iss.KeyID(), serial, der); err != nil {
 		return nil, fmt.Errorf("ca: recording certificate %s: %w", serialHex, err)
 	}
-	// Complete on its own: an audit trail filtered to issuances must not need the line before.
-	a.log.LogAttrs(ctx, slog.LevelInfo, "audit: issued certificate", slog.String("serial", serialHex),
-		slog.String("profile", prof.Name), slog.Any("names", req.SANs.Strings()), slog.String("requester", req.Requester),
-		slog.Time("not_after", prep.NotAfter))
+	a.log.LogAttrs(ctx, slog.LevelInfo, "audit: issued certificate", append(audit, slog.Time("not_after", prep.NotAfter))...)
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, fmt.Errorf("ca: parsing issued certificate %s: %w", serialHex, err)

@@ -74,13 +74,7 @@ and the failing checks are named on standard error); 2 usage error.`,
 			}
 			// Subjects, SANs and CA names come from the server: escape what a terminal would
 			// obey (ESC sequences) before printing them as text.
-			if err := render(e.stdout, f.asJSON, rep, func(w io.Writer) { rep.text(terminalSafe{w}) }); err != nil {
-				return err
-			}
-			if rej, ok := errors.AsType[*verify.Rejection](rep.Verdict.Err()); ok {
-				return verifyRejected{rej}
-			}
-			return nil
+			return e.renderVerdict(f.asJSON, rep, func(w io.Writer) { rep.text(terminalSafe{w}) }, rep.Verdict.Err())
 		},
 	}
 	fl := cmd.Flags()

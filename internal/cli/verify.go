@@ -79,13 +79,7 @@ usage at all, also with --host; it cannot be combined with other --eku values or
 			}
 			opts.HTTPClient = e.httpClient
 			rep := verifyReport{Result: verify.Verify(cmd.Context(), leaf, opts), Roots: roots, RootCount: len(opts.Roots), At: opts.At}
-			if err := render(e.stdout, f.asJSON, rep, func(w io.Writer) { rep.text(w, displayName(args[0])) }); err != nil {
-				return err
-			}
-			if rej, ok := errors.AsType[*verify.Rejection](rep.Err()); ok {
-				return verifyRejected{rej}
-			}
-			return nil
+			return e.renderVerdict(f.asJSON, rep, func(w io.Writer) { rep.text(w, displayName(args[0])) }, rep.Err())
 		},
 	}
 	fl := cmd.Flags()
@@ -351,6 +345,18 @@ func verifyNamed(name string, err error) error {
 		return &named
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// renderVerdict prints a report with a verification verdict, as JSON or text, and turns a
+// rejection into verifyRejected: verify and probe answer alike.
+func (e *env) renderVerdict(asJSON bool, rep any, text func(io.Writer), verdict error) error {
+	if err := render(e.stdout, asJSON, rep, text); err != nil {
+		return err
+	}
+	if rej, ok := errors.AsType[*verify.Rejection](verdict); ok {
+		return verifyRejected{rej}
+	}
+	return nil
 }
 
 // verifyRejected is the verdict "not trusted" as an error: exit 1, and one line on standard

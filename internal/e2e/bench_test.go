@@ -118,18 +118,27 @@ func (e *benchEnv) postOCSP(b *testing.B, url string) []byte {
 	return body
 }
 
-func BenchmarkSignRaw(b *testing.B) {
-	e := setup(b)
+// parallel runs op on every core, parallelism callers per core, until the benchmark ends or
+// op fails.
+func parallel(b *testing.B, op func() error) {
 	b.ResetTimer()
-	digest := sha256.Sum256([]byte("tbs"))
 	b.SetParallelism(parallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := e.interK.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
+			if err := op(); err != nil {
 				b.Error(err)
 				return
 			}
 		}
+	})
+}
+
+func BenchmarkSignRaw(b *testing.B) {
+	e := setup(b)
+	digest := sha256.Sum256([]byte("tbs"))
+	parallel(b, func() error {
+		_, err := e.interK.Sign(rand.Reader, digest[:], crypto.SHA256)
+		return err
 	})
 }
 
@@ -144,44 +153,26 @@ func BenchmarkCreateCertificate(b *testing.B) {
 		CRLDistributionPoints: []string{"http://127.0.0.1:8080/crl/intermediate.crl"},
 	}
 	key := e.interK.(*ecdsa.PrivateKey)
-	b.ResetTimer()
-	b.SetParallelism(parallelism)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := x509.CreateCertificate(rand.Reader, tmpl, e.inter, leafKey.Public(), key); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	parallel(b, func() error {
+		_, err := x509.CreateCertificate(rand.Reader, tmpl, e.inter, leafKey.Public(), key)
+		return err
 	})
 }
 
 func BenchmarkRESTIssue(b *testing.B) {
 	e := setup(b)
 	base := "https://" + e.srv.https
-	b.ResetTimer()
-	b.SetParallelism(parallelism)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, _, err := issue(context.Background(), e.client, base, e.token, e.csr); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	parallel(b, func() error {
+		_, _, err := issue(context.Background(), e.client, base, e.token, e.csr)
+		return err
 	})
 }
 
 func BenchmarkCSRCheck(b *testing.B) {
 	e := setup(b)
-	b.ResetTimer()
-	b.SetParallelism(parallelism)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := csr.Parse(e.csr); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	parallel(b, func() error {
+		_, err := csr.Parse(e.csr)
+		return err
 	})
 }
 
@@ -191,16 +182,7 @@ func BenchmarkLint(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	b.SetParallelism(parallelism)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if err := l.Lint(e.leafDER); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	parallel(b, func() error { return l.Lint(e.leafDER) })
 }
 
 func BenchmarkOCSP(b *testing.B) { benchPost(b, "http://"+setup(b).srv.web+"/ocsp") }
@@ -210,22 +192,17 @@ func BenchmarkTrivialHandler(b *testing.B) { benchPost(b, "http://"+setup(b).tri
 // benchPost is the load generator shared by the OCSP server and its baseline.
 func benchPost(b *testing.B, url string) {
 	e := setup(b)
-	b.ResetTimer()
-	b.SetParallelism(parallelism)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := e.client.Post(url, "application/ocsp-request", bytes.NewReader(e.ocspReq))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			n, _ := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || int(n) != e.ocspLen {
-				b.Errorf("HTTP %d, %d bytes; want 200 and %d", resp.StatusCode, n, e.ocspLen)
-				return
-			}
+	parallel(b, func() error {
+		resp, err := e.client.Post(url, "application/ocsp-request", bytes.NewReader(e.ocspReq))
+		if err != nil {
+			return err
 		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || int(n) != e.ocspLen {
+			return fmt.Errorf("HTTP %d, %d bytes; want 200 and %d", resp.StatusCode, n, e.ocspLen)
+		}
+		return nil
 	})
 }
 
