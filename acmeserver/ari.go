@@ -92,22 +92,20 @@ func (s *Server) checkReplaces(q *request, certID string, ids []acme.Identifier)
 		return "", malformed("replaces: the new order shares no identifier with certificate %s", certID)
 	}
 	prior, err := s.o.Store.ACMEOrdersReplacing(q.ctx, certID)
+	if err != nil || len(prior) == 0 {
+		return "", err
+	}
+	// Only the latest can still stand: it holds the claim, and each earlier one gave the claim
+	// up only once it was invalid (ACMEOrdersReplacing lists oldest first).
+	holder := prior[len(prior)-1]
+	st, err := s.orderState(q.ctx, holder)
 	if err != nil {
 		return "", err
 	}
-	for _, p := range prior {
-		st, err := s.orderState(q.ctx, p)
-		if err != nil {
-			return "", err
-		}
-		if st.status != acme.StatusInvalid {
-			return "", acme.AlreadyReplaced("certificate " + certID + " is replaced by order " + q.base + pathOrder + p.ID + " already")
-		}
+	if st.status != acme.StatusInvalid {
+		return "", acme.AlreadyReplaced("certificate " + certID + " is replaced by order " + q.base + pathOrder + holder.ID + " already")
 	}
-	if len(prior) == 0 {
-		return "", nil
-	}
-	return prior[len(prior)-1].ID, nil // the latest holds the claim (ACMEOrdersReplacing: oldest first)
+	return holder.ID, nil
 }
 
 func serialHex(n *big.Int) string { return hex.EncodeToString(n.Bytes()) }
