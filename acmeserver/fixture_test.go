@@ -266,14 +266,8 @@ func reverseName(ip net.IP) string {
 func (f *fixture) obtain(c *xacme.Client, typ string, names ...string) ([][]byte, *xacme.Order, crypto.Signer) {
 	f.t.Helper()
 	ctx := context.Background()
-	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs(names...))
+	o, err := c.WaitOrder(ctx, f.authorized(c, typ, names...).URI)
 	if err != nil {
-		f.t.Fatalf("AuthorizeOrder: %v", err)
-	}
-	if err := f.solve(c, o, typ); err != nil {
-		f.t.Fatalf("solving %s: %v", typ, err)
-	}
-	if o, err = c.WaitOrder(ctx, o.URI); err != nil {
 		f.t.Fatalf("WaitOrder: %v", err)
 	}
 	key, csr := newCSR(f.t, names...)
@@ -282,6 +276,19 @@ func (f *fixture) obtain(c *xacme.Client, typ string, names ...string) ([][]byte
 		f.t.Fatalf("CreateOrderCert: %v", err)
 	}
 	return chain, o, key
+}
+
+// authorized creates an order for names and proves them with a challenge of type typ.
+func (f *fixture) authorized(c *xacme.Client, typ string, names ...string) *xacme.Order {
+	f.t.Helper()
+	o, err := c.AuthorizeOrder(context.Background(), xacme.DomainIDs(names...))
+	if err != nil {
+		f.t.Fatalf("AuthorizeOrder: %v", err)
+	}
+	if err := f.solve(c, o, typ); err != nil {
+		f.t.Fatalf("solving %s: %v", typ, err)
+	}
+	return o
 }
 
 func newCSR(t *testing.T, names ...string) (crypto.Signer, []byte) {

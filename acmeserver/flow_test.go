@@ -293,13 +293,7 @@ func TestFinalizeKeepsOnlyTheCommonName(t *testing.T) {
 	ctx := context.Background()
 	c := f.client()
 	f.register(c)
-	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.solve(c, o, "http-01"); err != nil {
-		t.Fatal(err)
-	}
+	o := f.authorized(c, "http-01", "a.test")
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.CertificateRequest{DNSNames: []string{"a.test"}, Subject: pkix.Name{CommonName: "a.test",
 		Organization: []string{"system:masters"}, OrganizationalUnit: []string{"admins"}}}

@@ -657,16 +657,10 @@ func TestFinalizeRefusedKeyLeavesOrderReady(t *testing.T) {
 	ctx := context.Background()
 	c := f.client()
 	f.register(c)
-	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.solve(c, o, "http-01"); err != nil {
-		t.Fatal(err)
-	}
+	o := f.authorized(c, "http-01", "a.test")
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{"a.test"}}, rsaKey)
-	_, _, err = c.CreateOrderCert(ctx, o.FinalizeURL, der, true)
+	_, _, err := c.CreateOrderCert(ctx, o.FinalizeURL, der, true)
 	acmeError(t, err, "badPublicKey")
 	if got, _ := c.GetOrder(ctx, o.URI); got.Status != xacme.StatusReady {
 		t.Fatalf("after a refused key the order is %v, want ready", got.Status)

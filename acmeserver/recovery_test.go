@@ -36,13 +36,7 @@ func TestOrderStrandedInProcessingRecovers(t *testing.T) {
 	ctx := context.Background()
 	c := f.client()
 	f.register(c)
-	o, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("a.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.solve(c, o, "http-01"); err != nil {
-		t.Fatal(err)
-	}
+	o := f.authorized(c, "http-01", "a.test")
 	stored, err := f.db.ACMEOrder(ctx, lastPart(o.URI))
 	if err != nil {
 		t.Fatal(err)
