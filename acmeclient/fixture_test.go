@@ -1,7 +1,6 @@
 package acmeclient_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/challenge"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/internal/testkit/dnsserver"
 	"github.com/anchorpki/anchor/pemfile"
@@ -40,8 +39,8 @@ type fixture struct {
 	http01    int
 	alpn      int
 	noARI     bool // hide renewalInfo from the directory
-	logs      lockedBuffer
-	hookCalls lockedBuffer // the dns hook's calls, one per line
+	logs      testkit.Buffer
+	hookCalls testkit.Buffer // the dns hook's calls, one per line
 }
 
 type fixtureOptions struct {
@@ -188,21 +187,4 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -14,12 +14,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/ocspresponder"
 )
 
@@ -204,7 +204,7 @@ func TestHTTPLog(t *testing.T) {
 	t.Parallel()
 	p := newPKI(t)
 	leaf := p.issueLeaf(t, "leaf.test")
-	var buf syncBuffer
+	var buf testkit.Buffer
 	r := p.responder(t, func(o *ocspresponder.Options) {
 		o.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		o.Signer = func(*x509.Certificate) (*x509.Certificate, crypto.Signer, error) {
@@ -231,15 +231,3 @@ func TestHTTPLog(t *testing.T) {
 		t.Fatalf("log event %+v", event)
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/config"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/names"
 	"github.com/anchorpki/anchor/pemfile"
@@ -188,18 +188,8 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer holds a running server's output; events reads its log lines.
+type syncBuffer struct{ testkit.Buffer }
 
 // events returns the log events with message msg.
 func (s *syncBuffer) events(t testing.TB, msg string) []map[string]any {

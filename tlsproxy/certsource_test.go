@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/tlsproxy"
 )
@@ -27,7 +28,7 @@ func TestFileSourceReload(t *testing.T) {
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	copyFile(t, first.chainFile, certFile)
 	copyFile(t, first.keyFile, keyFile)
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	r := startProxy(t, tlsproxy.Options{Upstream: startUpstream(t), Certs: mustFileSource(t, tlsproxy.FileSourceOptions{
 		CertFile: certFile, KeyFile: keyFile, Interval: 20 * time.Millisecond, Logger: jsonLogger(logs)})})
 	u := "https://" + r.addr + "/"

@@ -1,7 +1,6 @@
 package tlsproxy_test
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/crl"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/names"
@@ -206,24 +206,6 @@ func startUpstream(t testing.TB) *url.URL {
 	return &url.URL{Scheme: "http", Host: ln.Addr().String()}
 }
 
-// logBuffer collects the proxy's JSON log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFor polls cond for up to 10 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
@@ -240,14 +222,14 @@ type running struct {
 	p    *tlsproxy.Proxy
 	addr string // 127.0.0.1:port
 	port string
-	logs *logBuffer
+	logs *testkit.Buffer
 	stop func() error // cancels Serve and returns its error
 }
 
 // startProxy serves o on a loopback port until the test ends.
 func startProxy(t testing.TB, o tlsproxy.Options) *running {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -317,7 +299,7 @@ func getSeen(t testing.TB, c *http.Client, u string, header ...string) (*http.Re
 	return resp, s, nil
 }
 
-func logHas(logs *logBuffer, parts ...string) bool {
+func logHas(logs *testkit.Buffer, parts ...string) bool {
 	for _, line := range strings.Split(logs.String(), "\n") {
 		ok := line != ""
 		for _, p := range parts {

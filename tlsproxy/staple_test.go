@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/tlsproxy"
 )
 
@@ -25,7 +26,7 @@ func handshake(t testing.TB, p *pki, addr string) tls.ConnectionState {
 func TestOCSPStaple(t *testing.T) {
 	p := newPKI(t)
 	srv := p.issue("server", "localhost", "127.0.0.1")
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	staple := tlsproxy.Staple(fileSource(t, srv), tlsproxy.StapleOptions{Interval: 50 * time.Millisecond, HTTPClient: http.DefaultClient,
 		Logger: jsonLogger(logs)})
 	r := startProxy(t, tlsproxy.Options{Upstream: startUpstream(t), Certs: staple})
@@ -56,7 +57,7 @@ func TestOCSPStapleResponderDown(t *testing.T) {
 	p := newPKI(t)
 	p.ocspDown.Store(true)
 	srv := p.issue("server", "localhost", "127.0.0.1")
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	staple := tlsproxy.Staple(fileSource(t, srv), tlsproxy.StapleOptions{Interval: 50 * time.Millisecond, Logger: jsonLogger(logs)})
 	r := startProxy(t, tlsproxy.Options{Upstream: startUpstream(t), Certs: staple})
 	waitFor(t, "the staple warning", func() bool { return logHas(logs, "OCSP staple not refreshed", "503") })

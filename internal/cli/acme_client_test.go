@@ -15,6 +15,7 @@ import (
 	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/challenge"
 	"github.com/anchorpki/anchor/internal/cli"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/internal/testkit/dnsserver"
 	"github.com/anchorpki/anchor/pemfile"
@@ -193,7 +194,7 @@ func TestACMERenewDaemon(t *testing.T) {
 		"--http-01-port", itoa(f.http01), "--challenge-address", "127.0.0.1", "--out-dir", "certs")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runCLI(ctx, []string{"acme", "renew", "--out-dir", a.path("certs"), "--daemon"}, &stdout, &stderr)
@@ -218,6 +219,6 @@ func TestACMERenewDaemon(t *testing.T) {
 
 // runCLI runs the command line in-process without changing directory, for commands that keep
 // running while the test goes on.
-func runCLI(ctx context.Context, args []string, stdout, stderr *syncBuffer) int {
+func runCLI(ctx context.Context, args []string, stdout, stderr *testkit.Buffer) int {
 	return cli.Run(ctx, args, strings.NewReader(""), stdout, stderr)
 }

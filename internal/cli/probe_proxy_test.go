@@ -17,6 +17,7 @@ import (
 
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/internal/cli"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/names"
 )
 
@@ -32,7 +33,7 @@ func startProxy(t *testing.T, a *anchor, certFile, keyFile string) string {
 	go app.Serve(ln)
 	t.Cleanup(func() { app.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, []string{"--data", a.path("anchor-data"), "proxy", "--listen", "127.0.0.1:0",

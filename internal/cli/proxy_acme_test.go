@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anchorpki/anchor/internal/testkit"
 )
 
 // proxyGet sends one request on conn (kept alive) and returns the body.
@@ -59,7 +61,7 @@ func TestProxyACME(t *testing.T) {
 	start := func() (addr string, stop func()) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr syncBuffer
+		var stdout, stderr testkit.Buffer
 		done := make(chan int, 1)
 		go func() { done <- runCLI(ctx, args, &stdout, &stderr) }()
 		line := regexp.MustCompile(`anchor proxy: https://(127\.0\.0\.1:\d+) → `)

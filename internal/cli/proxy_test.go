@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/anchorpki/anchor/internal/cli"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/pemfile"
 )
 
@@ -69,24 +69,6 @@ func TestProxyUsageErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is written by the running command while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The command on port 0 prints its real address, proxies with mutual TLS and an encrypted server
 // key, and exits 0 when its context ends.
 func TestProxyCommandServes(t *testing.T) {
@@ -115,7 +97,7 @@ func TestProxyCommandServes(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, append(base, "--passphrase-file", a.path("keypass.txt")), strings.NewReader(""), &stdout, &stderr)

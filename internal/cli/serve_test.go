@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,22 +21,8 @@ import (
 	"github.com/anchorpki/anchor/server"
 )
 
-// lockedBuffer is written by a process or a server goroutine while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // servingEvent waits for the server's "serving" log line and returns it.
-func servingEvent(t *testing.T, stderr *lockedBuffer, exited func() bool) map[string]any {
+func servingEvent(t *testing.T, stderr *testkit.Buffer, exited func() bool) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -79,11 +64,11 @@ func TestServeFirstRunWithNoFlags(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
-	serve := func() (stdout *lockedBuffer, event map[string]any, stop func()) {
+	serve := func() (stdout *testkit.Buffer, event map[string]any, stop func()) {
 		t.Helper()
 		cmd := exec.Command(bin, "serve")
 		cmd.Dir, cmd.Env = dir, env
-		stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+		stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -161,7 +146,7 @@ func TestServeStopsCleanly(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "anchor-data")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	code := make(chan int, 1)
 	go func() {
 		code <- cli.Run(ctx, []string{"--data", dir, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"},

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -142,7 +140,7 @@ func browserSession(t *testing.T, chromium, home string, f func(ctx context.Cont
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
 	defer cancel()
-	out := &browserLog{}
+	out := &testkit.Buffer{Limit: 1 << 20}
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("headless", true),
@@ -212,7 +210,7 @@ func browserStartProxy(t *testing.T, bin, data, upstream, chain, key string) str
 	cmd := exec.Command(bin, "--data", data, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream,
 		"--cert", chain, "--key", key)
 	pr, pw := io.Pipe()
-	stderr := &browserLog{}
+	stderr := &testkit.Buffer{Limit: 1 << 20}
 	cmd.Stdout, cmd.Stderr = pw, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -303,25 +301,4 @@ func browserSaveArtifact(t *testing.T, dir, name string, b []byte) {
 		t.Fatal(err)
 	}
 	t.Logf("artifact: %s (%d bytes)", p, len(b))
-}
-
-// browserLog collects the output of a child process; String is safe while it still writes.
-type browserLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *browserLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 1<<20 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *browserLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

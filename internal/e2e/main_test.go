@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/pemfile"
 )
 
@@ -90,7 +91,7 @@ type server struct {
 	https, web string   // listen addresses
 	extra      []string // more serve flags
 	cmd        *exec.Cmd
-	stderr     *bytes.Buffer
+	stderr     *testkit.Buffer // the first MiB: enough to see why a start failed
 	done       chan error
 }
 
@@ -101,10 +102,10 @@ func newServer(t testing.TB, data string) *server {
 // start runs anchor serve and waits until /healthz answers 200.
 func (s *server) start() {
 	s.t.Helper()
-	s.stderr = &bytes.Buffer{}
+	s.stderr = &testkit.Buffer{Limit: 1 << 20}
 	args := append([]string{"--data", s.data, "serve", "--listen", s.https, "--http-listen", s.web}, s.extra...)
 	s.cmd = exec.Command(anchorBinary(s.t), args...)
-	s.cmd.Stdout, s.cmd.Stderr = io.Discard, &lockedWriter{w: s.stderr}
+	s.cmd.Stdout, s.cmd.Stderr = io.Discard, s.stderr
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
@@ -209,22 +210,4 @@ func issue(ctx context.Context, c *http.Client, base, token string, csrPEM []byt
 	}
 	var out issued
 	return out, resp.StatusCode, json.Unmarshal(b, &out)
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-	n  int
-}
-
-// Write keeps the first MiB: enough to see why a start failed, bounded under benchmark load
-// (the server logs every request).
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.n < 1<<20 {
-		l.w.Write(p)
-		l.n += len(p)
-	}
-	return len(p), nil
 }
