@@ -23,15 +23,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	xacme "golang.org/x/crypto/acme"
+
 	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/ca"
 	"github.com/anchorpki/anchor/challenge"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/internal/testkit/dnsserver"
 	"github.com/anchorpki/anchor/policy"
 	"github.com/anchorpki/anchor/store"
-	"github.com/go-jose/go-jose/v4"
-	xacme "golang.org/x/crypto/acme"
 )
 
 // fixture is an ACME server over a real hierarchy, a real SQLite store and a real validator,
@@ -138,7 +140,7 @@ func (f *fixture) startHTTP01() int {
 
 // startTLSALPN01 answers acme-tls/1 handshakes with the certificate registered for the SNI.
 func (f *fixture) startTLSALPN01() int {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+	cfg := &tls.Config{
 		NextProtos: []string{"acme-tls/1"},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			f.mu.Lock()
@@ -149,24 +151,16 @@ func (f *fixture) startTLSALPN01() int {
 			}
 			return &c, nil
 		},
-	})
-	if err != nil {
-		f.t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				c.(*tls.Conn).Handshake()
-				c.Close()
-			}()
-		}
-	}()
-	f.t.Cleanup(func() { ln.Close() })
-	return ln.Addr().(*net.TCPAddr).Port
+	addr := testkit.ServeTCP(f.t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second)) // the test's cleanup waits for this handler
+		tc := tls.Server(c, cfg)
+		tc.Handshake()
+		tc.Close()
+	})
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // client is a golang.org/x/crypto/acme client with a fresh P-256 account key.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/names"
 )
@@ -136,11 +137,7 @@ func (s *server) lastSNI() string {
 // handshake, then reads until the client closes, so post-handshake messages are exchanged.
 func serveTLS(t testing.TB, cfg *tls.Config) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{addr: ln.Addr().String()}
+	s := &server{}
 	cfg = cfg.Clone()
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		s.mu.Lock()
@@ -148,27 +145,17 @@ func serveTLS(t testing.TB, cfg *tls.Config) *server {
 		s.mu.Unlock()
 		return nil, nil
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := tls.Server(c, cfg)
-				if err := tc.Handshake(); err != nil {
-					s.mu.Lock()
-					s.errs = append(s.errs, err)
-					s.mu.Unlock()
-					return
-				}
-				io.Copy(io.Discard, tc)
-			})
+	s.addr = testkit.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		tc := tls.Server(c, cfg)
+		if err := tc.Handshake(); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+			return
 		}
+		io.Copy(io.Discard, tc)
 	})
 	return s
 }
@@ -176,30 +163,17 @@ func serveTLS(t testing.TB, cfg *tls.Config) *server {
 // serveRaw accepts connections and hands them to f: servers that do not speak TLS properly.
 func serveRaw(t testing.TB, f func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				f(c)
-				select { // hold the connection until the test ends, if f returned early
-				case <-done:
-				case <-time.After(5 * time.Second):
-				}
-			})
+	addr := testkit.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		f(c)
+		select { // hold the connection until the test ends, if f returned early
+		case <-done:
+		case <-time.After(5 * time.Second):
 		}
 	})
-	return ln.Addr().String()
+	t.Cleanup(func() { close(done) }) // runs before ServeTCP's cleanup waits for the handlers
+	return addr
 }
 
 // closedAddr is a loopback address where nothing listens.

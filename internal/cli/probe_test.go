@@ -9,7 +9,6 @@ import (
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,29 +44,14 @@ func probeServe(t *testing.T, a *anchor, edit func(*tls.Config)) string {
 	if edit != nil {
 		edit(cfg)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := tls.Server(c, cfg)
-				if tc.Handshake() == nil {
-					io.Copy(io.Discard, tc)
-				}
-			})
+	return testkit.ServeTCP(t, func(c net.Conn) {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() == nil {
+			io.Copy(io.Discard, tc)
 		}
 	})
-	return ln.Addr().String()
 }
 
 // probeFingerprint is the SHA-256 of the first certificate in a PEM file, as openssl prints it.
