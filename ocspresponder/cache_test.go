@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/ocspresponder"
 	"github.com/anchorpki/anchor/revocation"
@@ -154,7 +155,7 @@ func TestSignerRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	newKey := newKey(t)
-	newCert := sign(t, p.interIss, issuance.Request{PublicKey: newKey.Public(), Subject: subject(t, "Test", "Test OCSP Responder 2"),
+	newCert := catest.Sign(t, p.interIss, issuance.Request{PublicKey: newKey.Public(), Subject: subject(t, "Test", "Test OCSP Responder 2"),
 		Profile: issuance.OCSPSigning, Serial: serial(t)})
 	current.Store(&pair{newCert, newKey})
 	if again, _, _ := r.Respond(t.Context(), req); !bytes.Equal(again, der) {

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/names"
 	"github.com/anchorpki/anchor/ocspresponder"
@@ -91,25 +92,6 @@ func serial(t testing.TB) *big.Int {
 	return s
 }
 
-// sign prepares and signs req with iss, without recording it (CA certificates and the
-// responder certificate; leaves go through issueLeaf).
-func sign(t testing.TB, iss *issuance.Issuer, req issuance.Request) *x509.Certificate {
-	t.Helper()
-	p, err := iss.Prepare(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := iss.Sign(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func newPKI(t testing.TB) *pki {
 	t.Helper()
 	ctx := context.Background()
@@ -127,20 +109,20 @@ func newPKI(t testing.TB) *pki {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.root = sign(t, self, issuance.Request{PublicKey: rootKey.Public(), Subject: subject(t, "Test", "Test Root CA"),
+	p.root = catest.Sign(t, self, issuance.Request{PublicKey: rootKey.Public(), Subject: subject(t, "Test", "Test Root CA"),
 		Profile: issuance.Root, Serial: serial(t)})
 	rootIss, err := issuance.New(issuance.Options{Cert: p.root, Signer: rootKey})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.interKey = &countingSigner{Signer: newKey(t)}
-	p.inter = sign(t, rootIss, issuance.Request{PublicKey: p.interKey.Public(), Subject: subject(t, "Test", "Test Intermediate CA"),
+	p.inter = catest.Sign(t, rootIss, issuance.Request{PublicKey: p.interKey.Public(), Subject: subject(t, "Test", "Test Intermediate CA"),
 		Profile: issuance.Intermediate, Serial: serial(t)})
 	if p.interIss, err = issuance.New(issuance.Options{Cert: p.inter, Signer: p.interKey.Signer, OCSPURL: "http://127.0.0.1/ocsp"}); err != nil {
 		t.Fatal(err)
 	}
 	p.ocspKey = &countingSigner{Signer: newKey(t)}
-	p.ocspCert = sign(t, p.interIss, issuance.Request{PublicKey: p.ocspKey.Public(), Subject: subject(t, "Test", "Test OCSP Responder"),
+	p.ocspCert = catest.Sign(t, p.interIss, issuance.Request{PublicKey: p.ocspKey.Public(), Subject: subject(t, "Test", "Test OCSP Responder"),
 		Profile: issuance.OCSPSigning, Serial: serial(t)})
 
 	otherKey := newKey(t)
@@ -148,13 +130,13 @@ func newPKI(t testing.TB) *pki {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.otherRoot = sign(t, otherSelf, issuance.Request{PublicKey: otherKey.Public(), Subject: subject(t, "Other", "Other Root CA"),
+	p.otherRoot = catest.Sign(t, otherSelf, issuance.Request{PublicKey: otherKey.Public(), Subject: subject(t, "Other", "Other Root CA"),
 		Profile: issuance.Root, Serial: serial(t)})
 	otherIss, err := issuance.New(issuance.Options{Cert: p.otherRoot, Signer: otherKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.otherLeaf = sign(t, otherIss, issuance.Request{PublicKey: newKey(t).Public(), SANs: names.SANs{DNS: []string{"other.test"}},
+	p.otherLeaf = catest.Sign(t, otherIss, issuance.Request{PublicKey: newKey(t).Public(), SANs: names.SANs{DNS: []string{"other.test"}},
 		Profile: issuance.Server, Serial: serial(t)})
 	return p
 }
@@ -292,7 +274,7 @@ func marshal(t testing.TB, v any) []byte {
 // issueLeafWithKey signs a server certificate for key without recording it.
 func (p *pki) issueLeafWithKey(t testing.TB, key crypto.Signer) *x509.Certificate {
 	t.Helper()
-	return sign(t, p.interIss, issuance.Request{PublicKey: key.Public(), SANs: names.SANs{DNS: []string{"not-a-responder.test"}},
+	return catest.Sign(t, p.interIss, issuance.Request{PublicKey: key.Public(), SANs: names.SANs{DNS: []string{"not-a-responder.test"}},
 		Profile: issuance.Server, Serial: serial(t)})
 }
 
@@ -304,14 +286,14 @@ func (p *pki) otherResponder(t testing.TB) (*x509.Certificate, crypto.Signer, er
 	if err != nil {
 		return nil, nil, err
 	}
-	ca := sign(t, self, issuance.Request{PublicKey: otherKey.Public(), Subject: subject(t, "Other", "Another CA"),
+	ca := catest.Sign(t, self, issuance.Request{PublicKey: otherKey.Public(), Subject: subject(t, "Other", "Another CA"),
 		Profile: issuance.Root, Serial: serial(t)})
 	iss, err := issuance.New(issuance.Options{Cert: ca, Signer: otherKey})
 	if err != nil {
 		return nil, nil, err
 	}
 	key := newKey(t)
-	return sign(t, iss, issuance.Request{PublicKey: key.Public(), Subject: subject(t, "Test", "Test OCSP Responder"),
+	return catest.Sign(t, iss, issuance.Request{PublicKey: key.Public(), Subject: subject(t, "Test", "Test OCSP Responder"),
 		Profile: issuance.OCSPSigning, Serial: serial(t)}), key, nil
 }
 

@@ -4,12 +4,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/names"
 )
@@ -26,7 +26,7 @@ func FuzzStaple(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	issuer := fuzzSign(f, self, issuance.Request{PublicKey: key.Public(), SANs: names.SANs{DNS: []string{"fuzz.test"}},
+	issuer := catest.Sign(f, self, issuance.Request{PublicKey: key.Public(), SANs: names.SANs{DNS: []string{"fuzz.test"}},
 		Profile: issuance.SelfSigned})
 	leaf := issuer // a self-signed certificate is its own issuer
 	good, err := ocsp.CreateResponse(issuer, issuer, ocsp.Response{Status: ocsp.Good, SerialNumber: leaf.SerialNumber,
@@ -55,25 +55,4 @@ func FuzzAcceptableCAs(f *testing.F) {
 			t.Fatalf("%d names for one", len(got))
 		}
 	})
-}
-
-func fuzzSign(f *testing.F, iss *issuance.Issuer, req issuance.Request) *x509.Certificate {
-	s, err := issuance.NewSerial(rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
-	req.Serial = s
-	p, err := iss.Prepare(req)
-	if err != nil {
-		f.Fatal(err)
-	}
-	der, err := iss.Sign(p)
-	if err != nil {
-		f.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		f.Fatal(err)
-	}
-	return c
 }

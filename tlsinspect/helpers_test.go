@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/anchorpki/anchor/internal/testkit"
+	"github.com/anchorpki/anchor/internal/testkit/catest"
 	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/names"
 )
@@ -46,28 +47,6 @@ func subject(t testing.TB, cn string) []byte {
 	return b
 }
 
-func sign(t testing.TB, iss *issuance.Issuer, req issuance.Request) *x509.Certificate {
-	t.Helper()
-	s, err := issuance.NewSerial(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Serial = s
-	p, err := iss.Prepare(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := iss.Sign(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func newPKI(t testing.TB, name string) *pki {
 	t.Helper()
 	p := &pki{rootKey: newKey(t), interKey: newKey(t)}
@@ -75,12 +54,12 @@ func newPKI(t testing.TB, name string) *pki {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.root = sign(t, self, issuance.Request{PublicKey: p.rootKey.Public(), Subject: subject(t, name+" Root CA"), Profile: issuance.Root})
+	p.root = catest.Sign(t, self, issuance.Request{PublicKey: p.rootKey.Public(), Subject: subject(t, name+" Root CA"), Profile: issuance.Root})
 	rootIss, err := issuance.New(issuance.Options{Cert: p.root, Signer: p.rootKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.inter = sign(t, rootIss, issuance.Request{PublicKey: p.interKey.Public(), Subject: subject(t, name+" Intermediate CA"),
+	p.inter = catest.Sign(t, rootIss, issuance.Request{PublicKey: p.interKey.Public(), Subject: subject(t, name+" Intermediate CA"),
 		Profile: issuance.Intermediate})
 	if p.interIss, err = issuance.New(issuance.Options{Cert: p.inter, Signer: p.interKey}); err != nil {
 		t.Fatal(err)
@@ -111,7 +90,7 @@ func (p *pki) leaf(t testing.TB, o leafOpts, sans ...string) tls.Certificate {
 		prof = issuance.Server
 	}
 	key := newKey(t)
-	c := sign(t, p.interIss, issuance.Request{PublicKey: key.Public(), Subject: subject(t, "probe leaf"), SANs: s,
+	c := catest.Sign(t, p.interIss, issuance.Request{PublicKey: key.Public(), Subject: subject(t, "probe leaf"), SANs: s,
 		Profile: prof, NotBefore: o.notBefore, NotAfter: o.notAfter})
 	return tls.Certificate{Certificate: [][]byte{c.Raw, p.inter.Raw}, PrivateKey: key, Leaf: c}
 }

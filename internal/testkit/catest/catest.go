@@ -6,11 +6,13 @@ package catest
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"path/filepath"
 	"testing"
 
 	"github.com/anchorpki/anchor/ca"
+	"github.com/anchorpki/anchor/issuance"
 	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/policy"
 	"github.com/anchorpki/anchor/store"
@@ -69,6 +71,33 @@ func New(t testing.TB, o Options) *CA {
 	}
 	c.Authority, err = ca.New(ca.Options{Inventory: db, Issuer: c.Loaded.Issuer, Chain: []*x509.Certificate{c.Loaded.Intermediate},
 		Policy: o.Policy, OnRevoked: o.OnRevoked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Sign has iss prepare and sign req directly, with a random serial if req has none, and
+// returns the parsed certificate: for tests that need certificates of a given shape without an
+// inventory record.
+func Sign(t testing.TB, iss *issuance.Issuer, req issuance.Request) *x509.Certificate {
+	t.Helper()
+	if req.Serial == nil {
+		s, err := issuance.NewSerial(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Serial = s
+	}
+	p, err := iss.Prepare(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := iss.Sign(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
 	if err != nil {
 		t.Fatal(err)
 	}
