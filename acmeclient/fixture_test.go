@@ -60,7 +60,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	for _, n := range testNames {
 		f.dns.Add(t, n+". 60 IN A 127.0.0.1")
 	}
-	f.http01, f.alpn = freePort(t), freePort(t)
+	f.http01, f.alpn = testkit.FreePort(t), testkit.FreePort(t)
 	v, err := challenge.New(challenge.Options{HTTP01Port: f.http01, TLSALPN01Port: f.alpn, Resolver: f.dns.Addr, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -103,17 +103,6 @@ func (f *fixture) hideARI(h http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(d)
 	})
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // client is an acmeclient over dir, trusting the fixture's TLS certificate.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -40,8 +39,8 @@ func newACMEFixture(t *testing.T) *acmeFixture {
 	for _, n := range []string{"a.test", "b.test", "proxy.test"} {
 		dns.Add(t, n+". 60 IN A 127.0.0.1")
 	}
-	f := &acmeFixture{http01: freeTCPPort(t)}
-	v, err := challenge.New(challenge.Options{HTTP01Port: f.http01, TLSALPN01Port: freeTCPPort(t), Resolver: dns.Addr, Timeout: 5 * time.Second})
+	f := &acmeFixture{http01: testkit.FreePort(t)}
+	v, err := challenge.New(challenge.Options{HTTP01Port: f.http01, TLSALPN01Port: testkit.FreePort(t), Resolver: dns.Addr, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,16 +58,6 @@ func newACMEFixture(t *testing.T) *acmeFixture {
 	}
 	f.root = h.Root
 	return f
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func serialIn(t *testing.T, path string) string {

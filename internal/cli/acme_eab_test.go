@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	xacme "golang.org/x/crypto/acme"
+
 	"github.com/anchorpki/anchor/acmeserver"
 	"github.com/anchorpki/anchor/challenge"
-	xacme "golang.org/x/crypto/acme"
 )
 
 type eabJSON struct {

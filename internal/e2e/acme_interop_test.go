@@ -42,7 +42,7 @@ func startACMEServer(t *testing.T, names ...string) *acmeServer {
 		dns.Add(t, n+". 60 IN A 127.0.0.1")
 	}
 	a := &acmeServer{server: newServer(t, filepath.Join(t.TempDir(), "data")), dns: dns,
-		http01: portOf(t, freePort(t)), alpn: portOf(t, freePort(t))}
+		http01: portOf(t, testkit.FreeAddr(t)), alpn: portOf(t, testkit.FreeAddr(t))}
 	a.extra = []string{"--acme-http01-port", strconv.Itoa(a.http01), "--acme-tlsalpn01-port", strconv.Itoa(a.alpn),
 		"--acme-resolver", dns.Addr}
 	a.start()

@@ -43,6 +43,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/anchorpki/anchor/csr"
+	"github.com/anchorpki/anchor/internal/testkit"
 	"github.com/anchorpki/anchor/keys"
 	"github.com/anchorpki/anchor/lint"
 	"github.com/anchorpki/anchor/pemfile"
@@ -208,7 +209,7 @@ func benchPost(b *testing.B, url string) {
 
 // startTrivial runs this test binary as the baseline server in a process of its own.
 func startTrivial(b *testing.B, size int) (string, func()) {
-	addr := freePort(b)
+	addr := testkit.FreeAddr(b)
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), trivialEnv+"="+addr+"|"+strconv.Itoa(size))
 	if err := cmd.Start(); err != nil {

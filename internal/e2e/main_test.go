@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -73,17 +72,6 @@ func anchorBinary(t testing.TB) string {
 	return binPath
 }
 
-// freePort asks the kernel for a loopback port that is free now.
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // server is one anchor serve process on a data directory.
 type server struct {
 	t          testing.TB
@@ -96,7 +84,7 @@ type server struct {
 }
 
 func newServer(t testing.TB, data string) *server {
-	return &server{t: t, data: data, https: freePort(t), web: freePort(t)}
+	return &server{t: t, data: data, https: testkit.FreeAddr(t), web: testkit.FreeAddr(t)}
 }
 
 // start runs anchor serve and waits until /healthz answers 200.
